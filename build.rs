@@ -1,0 +1,309 @@
+//! Chooses the event-queue backend for the target and provides its `sys`
+//! bindings.
+//!
+//! By default the bindings are the committed bindgen output in
+//! `src/sys/bindings/<target>.rs`, so building evq needs no libclang. With
+//! the `bindgen` feature they are regenerated from `wrapper.h` and the
+//! target's C headers instead, and every committed file whose headers can be
+//! found is regenerated too, into `$OUT_DIR/fresh/`, where
+//! `tests/bindings.rs` compares them byte for byte.
+//!
+//! Everything here describes the *target* (`CARGO_CFG_TARGET_*`, `TARGET`),
+//! never the host: `cfg!()` in a build script answers for the machine that
+//! runs it.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Where the committed bindings live, one file per target triple.
+const COMMITTED_DIR: &str = "src/sys/bindings";
+
+/// The environment variable that points bindgen at a target's headers: a
+/// `PATH`-style list of include directories. `EVQ_BINDGEN_INCLUDE_<triple>`
+/// (dashes or underscores) applies to that target only and wins over the
+/// plain name, which applies to the target being built.
+const INCLUDE_VAR: &str = "EVQ_BINDGEN_INCLUDE";
+
+/// The kernel mechanism behind `Poll` on the target.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Epoll,
+    Kqueue,
+}
+
+impl Backend {
+    fn for_os(os: &str) -> Option<Backend> {
+        match os {
+            "linux" | "android" => Some(Backend::Epoll),
+            "macos" | "ios" | "tvos" | "watchos" | "visionos" | "freebsd" | "netbsd"
+            | "openbsd" | "dragonfly" => Some(Backend::Kqueue),
+            _ => None,
+        }
+    }
+
+    fn cfg(self) -> &'static str {
+        match self {
+            Backend::Epoll => "evq_epoll",
+            Backend::Kqueue => "evq_kqueue",
+        }
+    }
+
+    /// A header that must be in a target's include directories.
+    #[cfg_attr(not(feature = "bindgen"), allow(dead_code))]
+    fn marker_header(self) -> &'static str {
+        match self {
+            Backend::Epoll => "sys/epoll.h",
+            Backend::Kqueue => "sys/event.h",
+        }
+    }
+}
+
+fn main() {
+    println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=wrapper.h");
+    println!("cargo::rerun-if-changed={COMMITTED_DIR}");
+    println!("cargo::rustc-check-cfg=cfg(evq_epoll)");
+    println!("cargo::rustc-check-cfg=cfg(evq_kqueue)");
+
+    let target = env::var("TARGET").expect("cargo sets TARGET for build scripts");
+    let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+
+    let Some(backend) = Backend::for_os(&os) else {
+        let message = format!(
+            "evq has no event queue backend for target OS `{os}` ({target}): \
+             it supports epoll (Linux, Android) and kqueue (macOS, iOS and the BSDs)"
+        );
+        point_sys_at(&write_compile_error(&out_dir, &message));
+        return;
+    };
+    println!("cargo::rustc-cfg={}", backend.cfg());
+
+    let committed = manifest_dir.join(COMMITTED_DIR).join(format!("{target}.rs"));
+    point_sys_at(&bindings_for_target(
+        &manifest_dir,
+        &out_dir,
+        &target,
+        backend,
+        &committed,
+    ));
+}
+
+/// Tells `src/sys/mod.rs` which file to `include!`.
+fn point_sys_at(path: &Path) {
+    println!("cargo::rustc-env=EVQ_SYS_BINDINGS={}", path.display());
+}
+
+/// Writes a bindings file that stops the build with `message`, so the error
+/// shows up as a normal compile error at the `include!` site.
+fn write_compile_error(out_dir: &Path, message: &str) -> PathBuf {
+    let path = out_dir.join("bindings_missing.rs");
+    fs::write(&path, format!("::core::compile_error!({message:?});\n"))
+        .expect("OUT_DIR is writable");
+    path
+}
+
+#[cfg(not(feature = "bindgen"))]
+fn bindings_for_target(
+    _manifest_dir: &Path,
+    out_dir: &Path,
+    target: &str,
+    _backend: Backend,
+    committed: &Path,
+) -> PathBuf {
+    if committed.is_file() {
+        return committed.to_path_buf();
+    }
+    let message = format!(
+        "evq has no committed bindings for target `{target}` (expected {}). \
+         Build with `--features bindgen` (needs libclang) to generate them from the \
+         target's headers, pointing {INCLUDE_VAR}_{} at them if they are not the \
+         default ones; see README.md, \"Bindings\".",
+        committed.display(),
+        target.replace('-', "_"),
+    );
+    write_compile_error(out_dir, &message)
+}
+
+#[cfg(feature = "bindgen")]
+fn bindings_for_target(
+    manifest_dir: &Path,
+    out_dir: &Path,
+    target: &str,
+    backend: Backend,
+    _committed: &Path,
+) -> PathBuf {
+    // The build target: its own headers, or clang's default search if none
+    // are configured (a native build on any distribution).
+    let includes = configured_includes(target, true)
+        .or_else(|| known_includes(target, backend))
+        .unwrap_or_default();
+    let generated = generate::bindings(manifest_dir, target, backend, &includes)
+        .unwrap_or_else(|e| panic!("bindgen failed for {target}: {e}"));
+    let path = out_dir.join("bindings.rs");
+    fs::write(&path, generated).expect("OUT_DIR is writable");
+
+    regenerate_committed(manifest_dir, out_dir);
+    path
+}
+
+/// Regenerates every committed bindings file into `$OUT_DIR/fresh/`, or
+/// writes `<target>.missing` saying why it could not, for the freshness test.
+#[cfg(feature = "bindgen")]
+fn regenerate_committed(manifest_dir: &Path, out_dir: &Path) {
+    let fresh_dir = out_dir.join("fresh");
+    let _ = fs::remove_dir_all(&fresh_dir);
+    fs::create_dir_all(&fresh_dir).expect("OUT_DIR is writable");
+    println!("cargo::rustc-env=EVQ_FRESH_BINDINGS={}", fresh_dir.display());
+
+    let entries = fs::read_dir(manifest_dir.join(COMMITTED_DIR)).expect("committed bindings dir");
+    for entry in entries {
+        let path = entry.expect("readable bindings dir").path();
+        let Some(target) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".rs"))
+        else {
+            continue;
+        };
+        let Some(backend) = target.split('-').nth(2).and_then(target_os).and_then(Backend::for_os)
+        else {
+            continue;
+        };
+        let includes =
+            configured_includes(target, false).or_else(|| known_includes(target, backend));
+        let outcome = match includes {
+            None => Err(format!(
+                "no headers found for {target}: set {INCLUDE_VAR}_{} to its include \
+                 directories (see README.md, \"Bindings\")",
+                target.replace('-', "_")
+            )),
+            Some(includes) => generate::bindings(manifest_dir, target, backend, &includes)
+                .map_err(|e| format!("bindgen failed for {target}: {e}")),
+        };
+        match outcome {
+            Ok(text) => fs::write(fresh_dir.join(format!("{target}.rs")), text),
+            Err(why) => fs::write(fresh_dir.join(format!("{target}.missing")), why),
+        }
+        .expect("OUT_DIR is writable");
+    }
+}
+
+/// The OS part of a target triple, as `CARGO_CFG_TARGET_OS` spells it.
+#[cfg(feature = "bindgen")]
+fn target_os(os_field: &str) -> Option<&str> {
+    Some(match os_field {
+        "darwin" => "macos",
+        other => other,
+    })
+}
+
+/// The include directories named by the environment for `target`.
+#[cfg(feature = "bindgen")]
+fn configured_includes(target: &str, is_build_target: bool) -> Option<Vec<PathBuf>> {
+    let suffixed = [
+        format!("{INCLUDE_VAR}_{target}"),
+        format!("{INCLUDE_VAR}_{}", target.replace('-', "_")),
+    ];
+    for name in &suffixed {
+        println!("cargo::rerun-if-env-changed={name}");
+    }
+    println!("cargo::rerun-if-env-changed={INCLUDE_VAR}");
+    let plain = is_build_target.then(|| INCLUDE_VAR.to_string());
+    suffixed
+        .iter()
+        .chain(plain.iter())
+        .find_map(env::var_os)
+        .map(|list| env::split_paths(&list).collect())
+}
+
+/// Where Debian keeps the headers for `target`, if they are installed:
+/// multiarch headers for the host, `libc6-dev-<arch>-cross` for the others.
+#[cfg(feature = "bindgen")]
+fn known_includes(target: &str, backend: Backend) -> Option<Vec<PathBuf>> {
+    let dirs: &[&str] = match target {
+        "x86_64-unknown-linux-gnu" => &["/usr/include/x86_64-linux-gnu", "/usr/include"],
+        "aarch64-unknown-linux-gnu" => &["/usr/aarch64-linux-gnu/include"],
+        _ => return None,
+    };
+    let dirs: Vec<PathBuf> = dirs.iter().map(PathBuf::from).collect();
+    dirs.iter()
+        .any(|dir| dir.join(backend.marker_header()).is_file())
+        .then_some(dirs)
+}
+
+#[cfg(feature = "bindgen")]
+mod generate {
+    use super::Backend;
+    use std::path::{Path, PathBuf};
+
+    /// The Rust language version the generated code targets. Pinned, like
+    /// everything else here, so that the output depends only on the headers
+    /// and the bindgen version, never on the compiler running the build.
+    const RUST_TARGET: (u64, u64) = (87, 0);
+
+    /// Runs bindgen over `wrapper.h` for `target`, searching `includes` (and
+    /// clang's own builtin headers) only, or clang's default search path when
+    /// `includes` is empty.
+    pub fn bindings(
+        manifest_dir: &Path,
+        target: &str,
+        backend: Backend,
+        includes: &[PathBuf],
+    ) -> Result<String, String> {
+        let wrapper = manifest_dir.join("wrapper.h");
+        let mut builder = bindgen::Builder::default()
+            .header(wrapper.to_string_lossy())
+            .clang_arg(format!("--target={}", clang_target(target)))
+            .use_core()
+            .layout_tests(true)
+            .generate_comments(false)
+            .default_enum_style(bindgen::EnumVariation::Consts)
+            .prepend_enum_name(false)
+            .formatter(bindgen::Formatter::Prettyplease)
+            .rust_target(
+                bindgen::RustTarget::stable(RUST_TARGET.0, RUST_TARGET.1)
+                    .map_err(|e| e.to_string())?,
+            )
+            .rust_edition(bindgen::RustEdition::Edition2021)
+            .raw_line(format!(
+                "// evq `sys` bindings for {target}: bindgen output for wrapper.h. \
+                 Do not edit; regenerate (README.md, \"Bindings\")."
+            ));
+        if !includes.is_empty() {
+            builder = builder.clang_arg("-nostdlibinc");
+            for dir in includes {
+                builder = builder.clang_arg(format!("-isystem{}", dir.display()));
+            }
+        }
+        builder = match backend {
+            Backend::Epoll => builder
+                .allowlist_function("epoll_create1|epoll_ctl|epoll_wait|eventfd|read|write")
+                .allowlist_type("EPOLL_EVENTS")
+                .allowlist_var("EPOLL_CTL_(ADD|MOD|DEL)|EPOLL_CLOEXEC|EFD_(CLOEXEC|NONBLOCK)"),
+            Backend::Kqueue => builder
+                .allowlist_function("kqueue|kevent|fcntl|pipe|read|write")
+                .allowlist_type("kevent")
+                .allowlist_var("EV_.*|EVFILT_.*|NOTE_TRIGGER|F_SETFD|FD_CLOEXEC|O_CLOEXEC"),
+        };
+        builder
+            .generate()
+            .map(|b| b.to_string())
+            .map_err(|e| e.to_string())
+    }
+
+    /// clang spells a few targets differently from rustc.
+    fn clang_target(rust_target: &str) -> String {
+        let mut parts: Vec<&str> = rust_target.split('-').collect();
+        if parts[0].starts_with("riscv64") {
+            parts[0] = "riscv64";
+        }
+        if parts.get(1) == Some(&"apple") && parts[0] == "aarch64" {
+            parts[0] = "arm64";
+        }
+        parts.join("-")
+    }
+}

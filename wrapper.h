@@ -1,0 +1,19 @@
+/*
+ * The C declarations evq's `sys` module is generated from (see build.rs).
+ * One branch per OS family; build.rs allowlists exactly the items the
+ * backend for that family uses.
+ */
+#if defined(__linux__)
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
+    defined(__OpenBSD__) || defined(__DragonFly__)
+#include <sys/types.h>
+#include <sys/event.h>
+#include <sys/time.h>
+#include <fcntl.h>
+#include <unistd.h>
+#else
+#error "evq: no event queue backend for this OS (epoll on Linux/Android, kqueue on macOS and the BSDs)"
+#endif
