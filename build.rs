@@ -82,7 +82,9 @@ fn main() {
     };
     println!("cargo::rustc-cfg={}", backend.cfg());
 
-    let committed = manifest_dir.join(COMMITTED_DIR).join(format!("{target}.rs"));
+    let committed = manifest_dir
+        .join(COMMITTED_DIR)
+        .join(format!("{target}.rs"));
     point_sys_at(&bindings_for_target(
         &manifest_dir,
         &out_dir,
@@ -157,7 +159,10 @@ fn regenerate_committed(manifest_dir: &Path, out_dir: &Path) {
     let fresh_dir = out_dir.join("fresh");
     let _ = fs::remove_dir_all(&fresh_dir);
     fs::create_dir_all(&fresh_dir).expect("OUT_DIR is writable");
-    println!("cargo::rustc-env=EVQ_FRESH_BINDINGS={}", fresh_dir.display());
+    println!(
+        "cargo::rustc-env=EVQ_FRESH_BINDINGS={}",
+        fresh_dir.display()
+    );
 
     let entries = fs::read_dir(manifest_dir.join(COMMITTED_DIR)).expect("committed bindings dir");
     for entry in entries {
@@ -169,7 +174,11 @@ fn regenerate_committed(manifest_dir: &Path, out_dir: &Path) {
         else {
             continue;
         };
-        let Some(backend) = target.split('-').nth(2).and_then(target_os).and_then(Backend::for_os)
+        let Some(backend) = target
+            .split('-')
+            .nth(2)
+            .and_then(target_os)
+            .and_then(Backend::for_os)
         else {
             continue;
         };

@@ -1,2 +1,88 @@
-#![allow(unsafe_code)]
+//! evq is a readiness event queue: the layer an async runtime or a network
+//! server sits on, as mio is for tokio.
+//!
+//! A program registers file descriptors (sockets, pipes, eventfds, ...)
+//! with a [`Registry`], each with a [`Token`] of its choosing and an
+//! [`Interest`] (readable, writable), then blocks in [`Poll::poll`] until
+//! the kernel reports some of them ready, as [`Event`]s in an [`Events`]
+//! buffer. On Linux and Android the kernel side is epoll; on macOS and the
+//! BSDs it is kqueue.
+//!
+//! ```
+//! use evq::{Events, Interest, Poll, Token};
+//! use std::io::{Read, Write};
+//! use std::os::unix::net::UnixStream;
+//! use std::time::Duration;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let mut poll = Poll::new()?;
+//! let mut events = Events::with_capacity(64);
+//!
+//! let (mut ours, mut theirs) = UnixStream::pair()?;
+//! ours.set_nonblocking(true)?;
+//! poll.registry().register(&ours, Token(1), Interest::READABLE)?;
+//!
+//! theirs.write_all(b"hello")?;
+//! poll.poll(&mut events, Some(Duration::from_secs(1)))?;
+//!
+//! for event in &events {
+//!     assert_eq!(event.token(), Token(1));
+//!     let mut buf = [0u8; 5];
+//!     ours.read_exact(&mut buf)?;
+//!     assert_eq!(&buf, b"hello");
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Things every user of a readiness queue must know
+//!
+//! - **Edge vs level.** [`Registry::register`] is edge-triggered, like
+//!   mio: an event means "readiness appeared", and no further event comes
+//!   until you have used it up, so read (or write) until the source returns
+//!   [`WouldBlock`](std::io::ErrorKind::WouldBlock). [`Trigger`] lists the
+//!   alternatives (level, oneshot).
+//! - **Events can be spurious.** Readiness is a hint; the non-blocking
+//!   call's `WouldBlock` is the truth. Put sources in non-blocking mode.
+//! - **Errors and hang-ups are always reported**, whatever the interest.
+//! - **Registrations follow the open file, not the fd number**: see
+//!   [`Registry`] on closing and duplicated descriptors.
+//!
+//! # Layers
+//!
+//! [`sys`] is bindgen's output for the C headers, [`Poll`] and friends the
+//! typed API; in between, one private backend file per kernel mechanism
+//! turns each call into exactly one system call. Failures carry the call's
+//! name, the fd and the errno: see [`Error`].
+
+#![deny(missing_docs, unsafe_op_in_unsafe_fn, unsafe_code)]
+#![warn(rust_2018_idioms, clippy::undocumented_unsafe_blocks)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(not(unix))]
+compile_error!("evq supports Unix targets with epoll or kqueue only");
+
+#[allow(unsafe_code)]
+mod backend;
+mod error;
+mod event;
+mod events;
+mod interest;
+mod poll;
+mod registry;
+mod token;
+mod trigger;
+mod waker;
+
+#[allow(unsafe_code)]
 pub mod sys;
+
+pub use error::{Error, Result};
+pub use event::Event;
+pub use events::{Events, Iter};
+pub use interest::Interest;
+pub use poll::Poll;
+pub use registry::Registry;
+pub use token::Token;
+pub use trigger::Trigger;
+pub use waker::Waker;

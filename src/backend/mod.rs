@@ -1,0 +1,35 @@
+//! The kernel mechanisms behind [`Poll`](crate::Poll): one file per
+//! mechanism, chosen here and nowhere else (build.rs sets `evq_epoll` or
+//! `evq_kqueue` from the target OS).
+//!
+//! Every backend provides the same small contract, and the portable layer
+//! (`poll.rs`, `registry.rs`, `event.rs`, `waker.rs`) uses nothing else:
+//!
+//! - `Selector`: one kernel event queue.
+//!   - `new() -> Result<Selector>`: a close-on-exec queue.
+//!   - `try_clone(&self) -> Result<Selector>`: another handle to the same queue.
+//!   - `register(fd, token, interest, trigger)`, `reregister(..)`,
+//!     `deregister(fd)`: report `Error::AlreadyRegistered` /
+//!     `Error::NotRegistered` exactly as documented on `Registry`. The
+//!     interest is never empty (the portable layer checks).
+//!   - `select(&self, events, max, timeout)`: one wait of at most `timeout`
+//!     (rounded *up* to the backend's resolution, clamped to its range),
+//!     storing at most `max` events. It makes no retries: EINTR and early
+//!     returns from clamping come back to `Poll::poll`, which owns the
+//!     deadline.
+//! - `RawEvent`: the kernel's event struct, which `Event` wraps
+//!   `#[repr(transparent)]`, and free functions decoding it: `token`,
+//!   `is_readable`, `is_writable`, `is_error`, `is_read_closed`,
+//!   `is_write_closed`, `is_priority`, `flag_names`.
+//! - `MAX_EVENTS`: the most events one wait can return.
+//! - `WakerFd`: `new(&Selector, Token)` registers a wake-up source that
+//!   `wake(&self)` fires with at most one async-signal-safe syscall.
+
+mod syscall;
+
+#[cfg(evq_epoll)]
+mod epoll;
+#[cfg(evq_epoll)]
+mod eventfd;
+#[cfg(evq_epoll)]
+pub(crate) use self::{epoll::*, eventfd::WakerFd};

@@ -1,0 +1,98 @@
+//! One readiness event.
+
+use crate::backend::{self, RawEvent};
+use crate::Token;
+use std::fmt;
+
+/// One readiness report from [`Poll::poll`](crate::Poll::poll): which
+/// registration ([`token`](Event::token)) and what it is ready for.
+///
+/// `Event` is `#[repr(transparent)]` over the kernel's own record
+/// (`struct epoll_event` on Linux, `struct kevent` on kqueue), so a poll
+/// hands the kernel's buffer to you without copying or translating it;
+/// the methods decode it when asked.
+///
+/// Readiness is a hint, not a promise: an event can be spurious (the data
+/// was already read by someone else, or a signal interrupted a read), so
+/// treat the source's own `WouldBlock` as the truth and simply wait again.
+/// With [`Trigger::Edge`](crate::Trigger::Edge), keep reading (or writing)
+/// after an event until the source returns `WouldBlock`: no further event
+/// comes for readiness you have not used up.
+#[repr(transparent)]
+#[derive(Clone, Copy)]
+pub struct Event {
+    raw: RawEvent,
+}
+
+// SAFETY: the only non-thread-safe member of the kernel record is the raw
+// pointer in `epoll_data` (or `kevent.udata`). evq never stores a pointer
+// there, only the `Token`, an integer, and nothing dereferences it; an Event
+// is plain data, safe to move to and share between threads.
+#[allow(unsafe_code)]
+unsafe impl Send for Event {}
+// SAFETY: as above; `Event` has no interior mutability.
+#[allow(unsafe_code)]
+unsafe impl Sync for Event {}
+
+impl Event {
+    /// The token the source was registered with.
+    pub fn token(&self) -> Token {
+        backend::token(&self.raw)
+    }
+
+    /// There is data to read, a connection to accept, or end-of-file to see
+    /// (`EPOLLIN`; `EVFILT_READ`).
+    pub fn is_readable(&self) -> bool {
+        backend::is_readable(&self.raw)
+    }
+
+    /// There is room to write, or a non-blocking connect finished (`EPOLLOUT`;
+    /// `EVFILT_WRITE`).
+    pub fn is_writable(&self) -> bool {
+        backend::is_writable(&self.raw)
+    }
+
+    /// The source has a pending error (`EPOLLERR`; `EV_ERROR`): read it with
+    /// `take_error()` on a socket, or see it from the next read or write.
+    /// Always reported, whatever the interest.
+    pub fn is_error(&self) -> bool {
+        backend::is_error(&self.raw)
+    }
+
+    /// The reading side is closed: the peer shut down writing (TCP FIN, a
+    /// `shutdown(Write)`), or a pipe lost its last writer. Reads return what
+    /// is buffered, then end-of-file (`EPOLLRDHUP`, `EPOLLHUP`; `EV_EOF` on
+    /// `EVFILT_READ`).
+    pub fn is_read_closed(&self) -> bool {
+        backend::is_read_closed(&self.raw)
+    }
+
+    /// The writing side is closed: writes would fail (`EPOLLHUP`,
+    /// `EPOLLERR`; `EV_EOF` on `EVFILT_WRITE`).
+    pub fn is_write_closed(&self) -> bool {
+        backend::is_write_closed(&self.raw)
+    }
+
+    /// Priority data is available (`EPOLLPRI`); see
+    /// [`Interest::PRIORITY`](crate::Interest). Always `false` on kqueue.
+    pub fn is_priority(&self) -> bool {
+        backend::is_priority(&self.raw)
+    }
+}
+
+impl fmt::Debug for Event {
+    /// Prints the token and the kernel's readiness bits by name, e.g.
+    /// `Event { token: Token(3), flags: [EPOLLIN, EPOLLRDHUP] }`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Flags<'a>(&'a RawEvent);
+        impl fmt::Debug for Flags<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list().entries(backend::flag_names(self.0)).finish()
+            }
+        }
+        f.debug_struct("Event")
+            .field("token", &self.token())
+            .field("flags", &Flags(&self.raw))
+            .finish()
+    }
+}

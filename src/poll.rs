@@ -1,0 +1,150 @@
+//! Waiting for readiness.
+
+use crate::backend::Selector;
+use crate::{Error, Events, Registry, Result};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::time::{Duration, Instant};
+
+/// A readiness event queue: the kernel's epoll (Linux, Android) or kqueue
+/// (macOS, BSD) instance, and the one place its events are collected.
+///
+/// Register sources through [`registry`](Poll::registry), then call
+/// [`poll`](Poll::poll) in a loop. `Poll` is `Send + Sync`; `poll` takes
+/// `&mut self`, so one thread polls at a time while any number register
+/// through the [`Registry`] (or its [`try_clone`](Registry::try_clone)s).
+///
+/// Dropping the `Poll` closes its descriptor; registered sources are not
+/// closed, they are only no longer watched.
+///
+/// # Examples
+///
+/// ```
+/// use evq::{Events, Interest, Poll, Token};
+/// use std::io::{Read, Write};
+/// use std::net::{TcpListener, TcpStream};
+/// use std::time::Duration;
+/// # fn main() -> std::io::Result<()> {
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let mut client = TcpStream::connect(listener.local_addr()?)?;
+/// let (mut server, _) = listener.accept()?;
+/// server.set_nonblocking(true)?;
+///
+/// let mut poll = Poll::new()?;
+/// let mut events = Events::with_capacity(16);
+/// poll.registry().register(&server, Token(0), Interest::READABLE)?;
+///
+/// client.write_all(b"hello")?;
+/// poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+/// for event in &events {
+///     assert_eq!(event.token(), Token(0));
+///     let mut buf = [0; 16];
+///     // Edge-triggered: read until WouldBlock.
+///     loop {
+///         match server.read(&mut buf) {
+///             Ok(0) => break, // end of file
+///             Ok(n) => assert_eq!(&buf[..n], b"hello"),
+///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+///             Err(e) => return Err(e),
+///         }
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Poll {
+    registry: Registry,
+}
+
+impl Poll {
+    /// A new, empty event queue.
+    ///
+    /// Makes one `epoll_create1(EPOLL_CLOEXEC)` call
+    /// ([`epoll_create1(2)`](https://man7.org/linux/man-pages/man2/epoll_create1.2.html)):
+    /// the descriptor is close-on-exec from the start.
+    #[doc(alias = "epoll_create1")]
+    pub fn new() -> Result<Poll> {
+        Selector::new().map(|selector| Poll {
+            registry: Registry::new(selector),
+        })
+    }
+
+    /// The handle for registering sources with this poll.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Waits until a registered source is ready or `timeout` passes, and
+    /// stores the ready ones in `events`.
+    ///
+    /// `events` is cleared first; at most [`Events::capacity`] events are
+    /// stored, and readiness that did not fit is reported by the next call.
+    /// Returning with `events` empty means the timeout passed.
+    ///
+    /// - `None` waits as long as it takes.
+    /// - `Some(Duration::ZERO)` checks and returns at once: exactly one
+    ///   system call.
+    /// - Any other timeout is never cut short: unless events arrive, the
+    ///   call returns no sooner than `timeout` after it began. The kernel
+    ///   counts whole milliseconds, so the timeout is rounded *up*; one too
+    ///   long for the kernel (over ~24 days) is waited in several steps.
+    ///
+    /// A signal that interrupts the wait (`EINTR`) does not end it: the
+    /// wait resumes for the time that is left, so the total never exceeds
+    /// the one asked for.
+    ///
+    /// Fails with [`Error::InvalidInput`] if `events` has zero capacity.
+    ///
+    /// Makes one `epoll_wait` call per wait
+    /// ([`epoll_wait(2)`](https://man7.org/linux/man-pages/man2/epoll_wait.2.html)).
+    #[doc(alias = "epoll_wait")]
+    pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> Result<()> {
+        let (buffer, capacity) = events.buffer();
+        if capacity == 0 {
+            buffer.clear();
+            return Err(Error::InvalidInput {
+                reason: "Events has zero capacity",
+            });
+        }
+        // Read the clock only for a real timeout: `Some(ZERO)` and `None`
+        // cost exactly one syscall.
+        let deadline = match timeout {
+            Some(timeout) if !timeout.is_zero() => Instant::now().checked_add(timeout),
+            _ => None,
+        };
+        let mut remaining = timeout;
+        loop {
+            match self.registry.selector().select(buffer, capacity, remaining) {
+                Ok(()) if !buffer.is_empty() => return Ok(()),
+                Ok(()) if remaining == Some(Duration::ZERO) => return Ok(()),
+                // Timed out (possibly early, after a clamped wait) or
+                // interrupted: wait again for whatever is left.
+                Ok(()) => {}
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(());
+                }
+                remaining = Some(left);
+            }
+        }
+    }
+}
+
+impl AsFd for Poll {
+    /// The epoll (or kqueue) descriptor, e.g. to nest this poll inside
+    /// another event loop.
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.registry.as_fd()
+    }
+}
+
+impl AsRawFd for Poll {
+    fn as_raw_fd(&self) -> RawFd {
+        self.registry.as_raw_fd()
+    }
+}

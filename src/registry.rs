@@ -1,0 +1,217 @@
+//! Adding, changing and removing the sources a `Poll` watches.
+
+use crate::backend::Selector;
+use crate::{Error, Interest, Result, Token, Trigger};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+
+/// Adds, changes and removes the sources a [`Poll`](crate::Poll) watches.
+///
+/// Get one from [`Poll::registry`](crate::Poll::registry), or an owned one
+/// with [`try_clone`](Registry::try_clone) to move into another thread.
+/// Every method takes `&self` and may run on any thread, also while another
+/// thread is blocked in [`Poll::poll`](crate::Poll::poll): a source
+/// registered meanwhile is reported by that very poll once it is ready.
+///
+/// A source is anything with a file descriptor ([`AsFd`]): `TcpStream`,
+/// `TcpListener`, `UdpSocket`, `UnixStream`, `OwnedFd`, `BorrowedFd`, `File`,
+/// a pipe end. Put sockets in non-blocking mode (`set_nonblocking(true)`)
+/// before using them with a poll, or a read after a spurious event blocks.
+///
+/// # What the kernel watches, and closing
+///
+/// Registrations belong to the open file, not to the fd number. On Linux,
+/// closing an fd removes its registration only when it was the last fd
+/// referring to that open file: if the fd was duplicated (`dup`,
+/// `try_clone`, `fork`), the registration lives on, keeps reporting events
+/// with its old token, and can no longer be deregistered through the closed
+/// number. Deregister before closing a source that has duplicates. On
+/// kqueue, closing any fd removes the registrations made through it.
+///
+/// # Errors
+///
+/// | call | when | error |
+/// |---|---|---|
+/// | `register*` | the fd is already registered here | [`Error::AlreadyRegistered`] |
+/// | `reregister*`, `deregister` | the fd is not registered here | [`Error::NotRegistered`] |
+/// | `register*`, `reregister*` | `interest` is empty | [`Error::InvalidInput`] |
+/// | any | the OS refuses, e.g. a regular file (`EPERM`) or a closed fd (`EBADF`) | [`Error::Os`] |
+#[derive(Debug)]
+pub struct Registry {
+    selector: Selector,
+}
+
+impl Registry {
+    pub(crate) fn new(selector: Selector) -> Registry {
+        Registry { selector }
+    }
+
+    pub(crate) fn selector(&self) -> &Selector {
+        &self.selector
+    }
+
+    /// Starts watching `source` for `interest`, edge-triggered, reporting
+    /// its events with `token`.
+    ///
+    /// Same as [`register_with`](Registry::register_with) with
+    /// [`Trigger::Edge`]: after an event, read or write until the source
+    /// returns `WouldBlock`.
+    ///
+    /// Makes one `epoll_ctl(EPOLL_CTL_ADD)` call
+    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evq::{Events, Interest, Poll, Token};
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use std::time::Duration;
+    /// # fn main() -> std::io::Result<()> {
+    /// let mut poll = Poll::new()?;
+    /// let (reader, mut writer) = UnixStream::pair()?;
+    /// reader.set_nonblocking(true)?;
+    /// poll.registry().register(&reader, Token(7), Interest::READABLE)?;
+    ///
+    /// writer.write_all(b"ping")?;
+    /// let mut events = Events::with_capacity(8);
+    /// poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+    /// let event = events.iter().next().expect("the reader is ready");
+    /// assert_eq!(event.token(), Token(7));
+    /// assert!(event.is_readable());
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[doc(alias = "epoll_ctl")]
+    pub fn register<S: AsFd + ?Sized>(
+        &self,
+        source: &S,
+        token: Token,
+        interest: Interest,
+    ) -> Result<()> {
+        self.register_with(source, token, interest, Trigger::Edge)
+    }
+
+    /// Starts watching `source` for `interest` with the given [`Trigger`],
+    /// reporting its events with `token`.
+    ///
+    /// Fails with [`Error::AlreadyRegistered`] if `source` is already
+    /// registered with this poll instance, with [`Error::InvalidInput`] if
+    /// `interest` is empty, and with [`Error::Os`] if the OS cannot watch
+    /// it: regular files and directories are always "ready" and epoll
+    /// refuses them (`EPERM`).
+    ///
+    /// Makes one `epoll_ctl(EPOLL_CTL_ADD)` call
+    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)).
+    #[doc(alias = "epoll_ctl")]
+    pub fn register_with<S: AsFd + ?Sized>(
+        &self,
+        source: &S,
+        token: Token,
+        interest: Interest,
+        trigger: Trigger,
+    ) -> Result<()> {
+        let interest = known(interest)?;
+        self.selector
+            .register(raw_fd(source), token, interest, trigger)
+    }
+
+    /// Changes the token and interest of a registered `source`, making it
+    /// edge-triggered; also re-arms a oneshot registration.
+    ///
+    /// Same as [`reregister_with`](Registry::reregister_with) with
+    /// [`Trigger::Edge`].
+    ///
+    /// Makes one `epoll_ctl(EPOLL_CTL_MOD)` call
+    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)).
+    #[doc(alias = "epoll_ctl")]
+    pub fn reregister<S: AsFd + ?Sized>(
+        &self,
+        source: &S,
+        token: Token,
+        interest: Interest,
+    ) -> Result<()> {
+        self.reregister_with(source, token, interest, Trigger::Edge)
+    }
+
+    /// Changes the token, interest and trigger of a registered `source`.
+    ///
+    /// This is how a [`Trigger::Oneshot`] or [`Trigger::EdgeOneshot`]
+    /// registration is re-armed after its event; pass the oneshot trigger
+    /// again to keep it oneshot. If the source is ready when re-armed, the
+    /// next poll reports it.
+    ///
+    /// Fails with [`Error::NotRegistered`] if `source` is not registered
+    /// with this poll instance and with [`Error::InvalidInput`] if
+    /// `interest` is empty.
+    ///
+    /// Makes one `epoll_ctl(EPOLL_CTL_MOD)` call
+    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)).
+    #[doc(alias = "epoll_ctl")]
+    pub fn reregister_with<S: AsFd + ?Sized>(
+        &self,
+        source: &S,
+        token: Token,
+        interest: Interest,
+        trigger: Trigger,
+    ) -> Result<()> {
+        let interest = known(interest)?;
+        self.selector
+            .reregister(raw_fd(source), token, interest, trigger)
+    }
+
+    /// Stops watching `source`.
+    ///
+    /// Once this returns, no later poll reports an event for it, even one
+    /// that was ready and not yet collected. (A poll already running on
+    /// another thread may still return one it collected before.) A disarmed
+    /// oneshot registration is deregistered like any other.
+    ///
+    /// Fails with [`Error::NotRegistered`] if `source` is not registered
+    /// with this poll instance.
+    ///
+    /// Makes one `epoll_ctl(EPOLL_CTL_DEL)` call
+    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)).
+    #[doc(alias = "epoll_ctl")]
+    pub fn deregister<S: AsFd + ?Sized>(&self, source: &S) -> Result<()> {
+        self.selector.deregister(raw_fd(source))
+    }
+
+    /// Another handle to the same poll instance, to move to another thread.
+    ///
+    /// Registrations made through either handle are one set, reported by
+    /// the one [`Poll`](crate::Poll). The handle owns its own close-on-exec
+    /// duplicate of the poll's descriptor, made with
+    /// `fcntl(F_DUPFD_CLOEXEC)`
+    /// ([`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)).
+    pub fn try_clone(&self) -> Result<Registry> {
+        self.selector.try_clone().map(Registry::new)
+    }
+}
+
+impl AsFd for Registry {
+    /// The poll instance's descriptor (the epoll or kqueue fd).
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.selector.as_fd()
+    }
+}
+
+impl AsRawFd for Registry {
+    fn as_raw_fd(&self) -> RawFd {
+        self.selector.as_fd().as_raw_fd()
+    }
+}
+
+fn raw_fd<S: AsFd + ?Sized>(source: &S) -> RawFd {
+    source.as_fd().as_raw_fd()
+}
+
+/// The flags evq knows, or `InvalidInput` if there are none.
+fn known(interest: Interest) -> Result<Interest> {
+    let known = interest & Interest::all();
+    if known.is_empty() {
+        return Err(Error::InvalidInput {
+            reason: "empty interest: ask for READABLE, WRITABLE or both",
+        });
+    }
+    Ok(known)
+}

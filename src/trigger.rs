@@ -1,0 +1,46 @@
+//! When and how often a ready source is reported.
+
+/// How a registration reports readiness.
+///
+/// The choice decides what a program must do after each event:
+///
+/// | trigger | reports | after an event the program must |
+/// |---|---|---|
+/// | [`Edge`](Trigger::Edge) | each time readiness *appears* | drain the source until it returns `WouldBlock`, or no new event comes |
+/// | [`Level`](Trigger::Level) | on every poll while the source is ready | nothing special; each poll repeats the event until the source is drained |
+/// | [`Oneshot`](Trigger::Oneshot) | once, then nothing until re-armed | call [`reregister`](crate::Registry::reregister) to re-arm |
+/// | [`EdgeOneshot`](Trigger::EdgeOneshot) | the next edge, then nothing until re-armed | drain, then `reregister` |
+///
+/// A disarmed oneshot source stays registered: `register` still reports
+/// [`AlreadyRegistered`](crate::Error::AlreadyRegistered) and `deregister`
+/// removes it.
+///
+/// On Linux these are `EPOLLET`, no flag, `EPOLLONESHOT` and
+/// `EPOLLET | EPOLLONESHOT`; on kqueue `EV_CLEAR`, no flag, `EV_DISPATCH`
+/// and `EV_CLEAR | EV_DISPATCH`.
+///
+/// # Examples
+///
+/// ```
+/// use evq::{Interest, Poll, Token, Trigger};
+/// # fn main() -> evq::Result<()> {
+/// let poll = Poll::new()?;
+/// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+/// poll.registry()
+///     .register_with(&a, Token(1), Interest::READABLE, Trigger::Level)?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Trigger {
+    /// Report each change to ready; the default, as in mio.
+    #[default]
+    Edge,
+    /// Report on every poll while ready.
+    Level,
+    /// Level-triggered, but disarmed after one event until re-armed.
+    Oneshot,
+    /// Edge-triggered, but disarmed after one event until re-armed.
+    EdgeOneshot,
+}

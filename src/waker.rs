@@ -1,0 +1,62 @@
+//! Waking a blocked `Poll::poll` from another thread.
+
+use crate::backend::WakerFd;
+use crate::{Registry, Result, Token};
+
+/// Wakes a thread blocked in [`Poll::poll`](crate::Poll::poll) from any
+/// other thread, or from a signal handler.
+///
+/// The waker is a source registered with the poll: [`wake`](Waker::wake)
+/// makes the poll report an event with the waker's token, readable. Wakes
+/// that happen before the poll collects the event are coalesced into that
+/// one event; a wake after it was collected produces a new one. There is
+/// nothing to drain or reset after the event.
+///
+/// On Linux the waker is an eventfd
+/// ([`eventfd(2)`](https://man7.org/linux/man-pages/man2/eventfd.2.html)),
+/// close-on-exec, registered edge-triggered. Dropping the waker closes it,
+/// which also removes it from the poll. A poll may have any number of
+/// wakers, each with its own token.
+///
+/// # Examples
+///
+/// ```
+/// use evq::{Events, Poll, Token, Waker};
+/// use std::sync::Arc;
+/// # fn main() -> evq::Result<()> {
+/// const WAKE: Token = Token(10);
+/// let mut poll = Poll::new()?;
+/// let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
+///
+/// let remote = Arc::clone(&waker);
+/// let thread = std::thread::spawn(move || remote.wake());
+///
+/// let mut events = Events::with_capacity(4);
+/// poll.poll(&mut events, None)?; // blocks until the other thread wakes it
+/// assert_eq!(events.iter().next().map(|e| e.token()), Some(WAKE));
+/// thread.join().unwrap()?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Waker {
+    inner: WakerFd,
+}
+
+impl Waker {
+    /// A waker whose wakes the poll behind `registry` reports with `token`.
+    ///
+    /// Makes an `eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)` and one
+    /// `epoll_ctl(EPOLL_CTL_ADD)` call.
+    pub fn new(registry: &Registry, token: Token) -> Result<Waker> {
+        WakerFd::new(registry.selector(), token).map(|inner| Waker { inner })
+    }
+
+    /// Makes the poll report the waker's token, waking it if it is blocked.
+    ///
+    /// Async-signal-safe: one `write(2)` to the eventfd, no locks, no
+    /// allocation, so it may be called from a signal handler.
+    pub fn wake(&self) -> Result<()> {
+        self.inner.wake()
+    }
+}
