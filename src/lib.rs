@@ -86,3 +86,8 @@ pub use registry::Registry;
 pub use token::Token;
 pub use trigger::Trigger;
 pub use waker::Waker;
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
