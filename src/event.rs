@@ -36,18 +36,21 @@ unsafe impl Sync for Event {}
 
 impl Event {
     /// The token the source was registered with.
+    #[inline]
     pub fn token(&self) -> Token {
         backend::token(&self.raw)
     }
 
     /// There is data to read, a connection to accept, or end-of-file to see
     /// (`EPOLLIN`; `EVFILT_READ`).
+    #[inline]
     pub fn is_readable(&self) -> bool {
         backend::is_readable(&self.raw)
     }
 
     /// There is room to write, or a non-blocking connect finished (`EPOLLOUT`;
     /// `EVFILT_WRITE`).
+    #[inline]
     pub fn is_writable(&self) -> bool {
         backend::is_writable(&self.raw)
     }
@@ -55,6 +58,7 @@ impl Event {
     /// The source has a pending error (`EPOLLERR`; `EV_ERROR`): read it with
     /// `take_error()` on a socket, or see it from the next read or write.
     /// Always reported, whatever the interest.
+    #[inline]
     pub fn is_error(&self) -> bool {
         backend::is_error(&self.raw)
     }
@@ -63,18 +67,21 @@ impl Event {
     /// `shutdown(Write)`), or a pipe lost its last writer. Reads return what
     /// is buffered, then end-of-file (`EPOLLRDHUP`, `EPOLLHUP`; `EV_EOF` on
     /// `EVFILT_READ`).
+    #[inline]
     pub fn is_read_closed(&self) -> bool {
         backend::is_read_closed(&self.raw)
     }
 
     /// The writing side is closed: writes would fail (`EPOLLHUP`,
     /// `EPOLLERR`; `EV_EOF` on `EVFILT_WRITE`).
+    #[inline]
     pub fn is_write_closed(&self) -> bool {
         backend::is_write_closed(&self.raw)
     }
 
     /// Priority data is available (`EPOLLPRI`); see
     /// [`Interest::PRIORITY`](crate::Interest). Always `false` on kqueue.
+    #[inline]
     pub fn is_priority(&self) -> bool {
         backend::is_priority(&self.raw)
     }

@@ -50,21 +50,25 @@ impl Events {
     }
 
     /// The most events one poll stores.
+    #[inline]
     pub fn capacity(&self) -> usize {
         self.capacity
     }
 
     /// How many events the last poll stored.
+    #[inline]
     pub fn len(&self) -> usize {
         self.events.len()
     }
 
     /// Whether the last poll stored no events (it timed out).
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
     }
 
     /// The events of the last poll, in the kernel's order.
+    #[inline]
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             inner: self.events.iter(),
@@ -72,6 +76,7 @@ impl Events {
     }
 
     /// Forgets the stored events, keeping the memory. `poll` does this itself.
+    #[inline]
     pub fn clear(&mut self) {
         self.events.clear();
     }
@@ -106,6 +111,7 @@ pub struct Iter<'a> {
 impl<'a> Iterator for Iter<'a> {
     type Item = &'a Event;
 
+    #[inline]
     fn next(&mut self) -> Option<&'a Event> {
         self.inner.next()
     }

@@ -177,10 +177,12 @@ fn new_event(token: Token, interest: Interest, trigger: Trigger) -> RawEvent {
 }
 
 /// The kernel's readiness bits. A by-value read: `RawEvent` may be packed.
+#[inline]
 fn bits(event: &RawEvent) -> u32 {
     event.events
 }
 
+#[inline]
 pub(crate) fn token(event: &RawEvent) -> Token {
     // Copy the union out of the (possibly packed) struct before reading it.
     let data = event.data;
@@ -189,30 +191,36 @@ pub(crate) fn token(event: &RawEvent) -> Token {
     Token(unsafe { data.u64_ } as usize)
 }
 
+#[inline]
 pub(crate) fn is_readable(event: &RawEvent) -> bool {
     bits(event) & sys::EPOLLIN != 0
 }
 
+#[inline]
 pub(crate) fn is_writable(event: &RawEvent) -> bool {
     bits(event) & sys::EPOLLOUT != 0
 }
 
+#[inline]
 pub(crate) fn is_error(event: &RawEvent) -> bool {
     bits(event) & sys::EPOLLERR != 0
 }
 
 /// `EPOLLHUP` (both directions gone, or a pipe's writers all closed) or
 /// `EPOLLRDHUP` (the peer shut down its writing side).
+#[inline]
 pub(crate) fn is_read_closed(event: &RawEvent) -> bool {
     bits(event) & (sys::EPOLLHUP | sys::EPOLLRDHUP) != 0
 }
 
 /// `EPOLLHUP`, or `EPOLLERR` (a pipe with no reader left, a reset or failed
 /// connection): writing would fail.
+#[inline]
 pub(crate) fn is_write_closed(event: &RawEvent) -> bool {
     bits(event) & (sys::EPOLLHUP | sys::EPOLLERR) != 0
 }
 
+#[inline]
 pub(crate) fn is_priority(event: &RawEvent) -> bool {
     bits(event) & sys::EPOLLPRI != 0
 }
