@@ -17,8 +17,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// epoll_ctl(ADD) on fd 7: Operation not permitted (os error 1)
 /// ```
 ///
-/// [`Error::kind`] and the [`From<Error> for io::Error`](#impl-From<Error>-for-Error)
-/// conversion map each variant onto the [`io::ErrorKind`] a user of
+/// [`Error::kind`] and the `From<Error> for io::Error` conversion map each variant onto the [`io::ErrorKind`] a user of
 /// `std::io` would expect, so evq errors flow through `?` in functions that
 /// return `io::Result`.
 ///
