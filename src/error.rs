@@ -50,8 +50,8 @@ pub enum Error {
     },
 
     /// `reregister` or `deregister` was called for a file descriptor this
-    /// poll instance does not watch (never registered, deregistered, or
-    /// closed since).
+    /// poll instance does not watch: never registered, or deregistered
+    /// since. (An fd that has been closed is `Os` with `EBADF` instead.)
     ///
     /// Converts to [`io::ErrorKind::NotFound`].
     #[error("fd {fd} is not registered with this poll instance")]

@@ -23,9 +23,12 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 /// closing an fd removes its registration only when it was the last fd
 /// referring to that open file: if the fd was duplicated (`dup`,
 /// `try_clone`, `fork`), the registration lives on, keeps reporting events
-/// with its old token, and can no longer be deregistered through the closed
-/// number. Deregister before closing a source that has duplicates. On
-/// kqueue, closing any fd removes the registrations made through it.
+/// with its old token, and can no longer be deregistered at all: not through
+/// the closed number (`EBADF`), nor through the duplicate (epoll keys a
+/// registration by fd number *and* open file, so that is
+/// [`Error::NotRegistered`]). Deregister before closing a source that has
+/// duplicates. On kqueue, closing any fd removes the registrations made
+/// through it.
 ///
 /// # Errors
 ///

@@ -1,0 +1,356 @@
+//! When and how often readiness is reported: the four triggers, and the
+//! closed, error, writable and priority conditions an event carries.
+#![cfg(any(target_os = "linux", target_os = "android"))]
+
+mod util;
+
+use evq::{Event, Events, Interest, Poll, Token, Trigger};
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::os::unix::net::UnixStream;
+use std::time::Instant;
+use util::{drain, pipe, poll_now, socketpair, tcp_pair, PATIENCE};
+
+const T: Token = Token(7);
+
+fn setup() -> (Poll, Events) {
+    (Poll::new().expect("Poll::new"), Events::with_capacity(64))
+}
+
+/// The events a non-blocking poll reports for `token`.
+fn reported(poll: &mut Poll, events: &mut Events, token: Token) -> Vec<Event> {
+    let all = poll_now(poll, events);
+    all.into_iter().filter(|e| e.token() == token).collect()
+}
+
+/// Asserts that a non-blocking poll reports exactly one event for `token`,
+/// and returns it.
+fn one_event(poll: &mut Poll, events: &mut Events, token: Token) -> Event {
+    let got = reported(poll, events, token);
+    assert_eq!(got.len(), 1, "expected one event for {token:?}: {got:?}");
+    got[0]
+}
+
+fn no_event(poll: &mut Poll, events: &mut Events, token: Token) {
+    let got = reported(poll, events, token);
+    assert!(got.is_empty(), "expected no event for {token:?}: {got:?}");
+}
+
+/// Polls (up to [`PATIENCE`]) until an event for `token` satisfies `wanted`,
+/// for TCP, whose segments may be processed after the sending call returns.
+fn wait_for(
+    poll: &mut Poll,
+    events: &mut Events,
+    token: Token,
+    wanted: impl Fn(&Event) -> bool,
+) -> Event {
+    let deadline = Instant::now() + PATIENCE;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "no matching event for {token:?}: {seen:?}");
+        poll.poll(events, Some(left)).expect("poll");
+        for event in events.iter().filter(|e| e.token() == token) {
+            if wanted(event) {
+                return *event;
+            }
+            seen.push(*event);
+        }
+    }
+}
+
+fn send(peer: &UnixStream, bytes: &[u8]) {
+    (&*peer).write_all(bytes).expect("write to socket peer");
+}
+
+/// A socket pair whose first end is registered for reading with `trigger`.
+fn registered_pair(poll: &Poll, trigger: Trigger) -> (UnixStream, UnixStream) {
+    let (a, b) = socketpair();
+    poll.registry()
+        .register_with(&a, T, Interest::READABLE, trigger)
+        .expect("register");
+    (a, b)
+}
+
+#[test]
+fn edge_reports_each_new_readiness_once() {
+    let (mut poll, mut events) = setup();
+    let (a, b) = socketpair();
+    poll.registry().register(&a, T, Interest::READABLE).unwrap();
+
+    send(&b, b"one");
+    assert!(one_event(&mut poll, &mut events, T).is_readable());
+    // Still readable, but nothing new happened.
+    no_event(&mut poll, &mut events, T);
+
+    send(&b, b"two");
+    assert!(one_event(&mut poll, &mut events, T).is_readable());
+
+    assert_eq!(drain(&a), b"onetwo");
+    no_event(&mut poll, &mut events, T);
+}
+
+#[test]
+fn level_reports_on_every_poll_while_ready() {
+    let (mut poll, mut events) = setup();
+    let (a, b) = registered_pair(&poll, Trigger::Level);
+
+    send(&b, b"data");
+    for _ in 0..3 {
+        assert!(one_event(&mut poll, &mut events, T).is_readable());
+    }
+    assert_eq!(drain(&a), b"data");
+    no_event(&mut poll, &mut events, T);
+}
+
+#[test]
+fn oneshot_is_silent_after_one_event_until_rearmed() {
+    let (mut poll, mut events) = setup();
+    let (a, b) = registered_pair(&poll, Trigger::Oneshot);
+
+    send(&b, b"one");
+    assert!(one_event(&mut poll, &mut events, T).is_readable());
+    no_event(&mut poll, &mut events, T);
+    send(&b, b"two");
+    no_event(&mut poll, &mut events, T);
+
+    // Re-arming reports the readiness that is still pending, once.
+    poll.registry()
+        .reregister_with(&a, T, Interest::READABLE, Trigger::Oneshot)
+        .unwrap();
+    assert!(one_event(&mut poll, &mut events, T).is_readable());
+    no_event(&mut poll, &mut events, T);
+
+    // Disarmed, yet deregistered like any other registration.
+    poll.registry()
+        .deregister(&a)
+        .expect("deregister a disarmed oneshot");
+    assert_eq!(drain(&a), b"onetwo");
+}
+
+#[test]
+fn edge_oneshot_is_silent_after_one_event_until_rearmed() {
+    let (mut poll, mut events) = setup();
+    let (a, b) = registered_pair(&poll, Trigger::EdgeOneshot);
+
+    send(&b, b"one");
+    assert!(one_event(&mut poll, &mut events, T).is_readable());
+    send(&b, b"two");
+    no_event(&mut poll, &mut events, T);
+
+    // Re-arming while data is still pending reports it once more, although
+    // no new edge happened: epoll checks readiness on EPOLL_CTL_MOD
+    // (`ep_modify` polls the file and queues it if ready), edge-triggered
+    // or not. Without that, unread data would never be reported again.
+    poll.registry()
+        .reregister_with(&a, T, Interest::READABLE, Trigger::EdgeOneshot)
+        .unwrap();
+    assert!(one_event(&mut poll, &mut events, T).is_readable());
+    no_event(&mut poll, &mut events, T);
+
+    // Drained and re-armed: nothing to report until the next edge.
+    assert_eq!(drain(&a), b"onetwo");
+    poll.registry()
+        .reregister_with(&a, T, Interest::READABLE, Trigger::EdgeOneshot)
+        .unwrap();
+    no_event(&mut poll, &mut events, T);
+    send(&b, b"three");
+    assert!(one_event(&mut poll, &mut events, T).is_readable());
+    poll.registry()
+        .deregister(&a)
+        .expect("deregister a disarmed oneshot");
+}
+
+#[test]
+fn tcp_peer_shutting_down_writing_is_read_closed() {
+    let (mut poll, mut events) = setup();
+    let (client, server) = tcp_pair();
+    poll.registry()
+        .register(&server, T, Interest::READABLE)
+        .unwrap();
+
+    client.shutdown(Shutdown::Write).unwrap();
+    let event = wait_for(&mut poll, &mut events, T, Event::is_read_closed);
+    assert!(event.is_readable(), "end-of-file is readable: {event:?}");
+    // Half-closed: the server can still send.
+    assert!(!event.is_write_closed(), "{event:?}");
+    assert!(!event.is_error(), "{event:?}");
+}
+
+#[test]
+fn unix_peer_shutting_down_writing_is_read_closed() {
+    let (mut poll, mut events) = setup();
+    let (_a, b) = registered_pair(&poll, Trigger::Edge);
+
+    b.shutdown(Shutdown::Write).unwrap();
+    let event = one_event(&mut poll, &mut events, T);
+    assert!(event.is_read_closed(), "{event:?}");
+    assert!(!event.is_write_closed(), "{event:?}");
+}
+
+#[test]
+fn a_pipe_whose_writer_is_dropped_is_read_closed() {
+    let (mut poll, mut events) = setup();
+    let (reader, writer) = pipe();
+    poll.registry()
+        .register(&reader, T, Interest::READABLE)
+        .unwrap();
+
+    drop(writer);
+    let event = one_event(&mut poll, &mut events, T);
+    assert!(event.is_read_closed(), "{event:?}");
+}
+
+#[test]
+fn a_pipe_whose_reader_is_dropped_is_write_closed() {
+    let (mut poll, mut events) = setup();
+    let (reader, writer) = pipe();
+    poll.registry()
+        .register(&writer, T, Interest::WRITABLE)
+        .unwrap();
+    assert!(one_event(&mut poll, &mut events, T).is_writable());
+
+    drop(reader);
+    // pipe_poll reports EPOLLERR for a write end without readers.
+    let event = one_event(&mut poll, &mut events, T);
+    assert!(event.is_write_closed(), "{event:?}");
+    assert!(event.is_error(), "{event:?}");
+}
+
+#[test]
+fn errors_are_reported_whatever_the_interest() {
+    let (mut poll, mut events) = setup();
+    let (reader, writer) = pipe();
+    // A write end asked only for readability: it never becomes readable,
+    // but its error (EPOLLERR, no readers left) is still reported.
+    poll.registry()
+        .register(&writer, T, Interest::READABLE)
+        .unwrap();
+    no_event(&mut poll, &mut events, T);
+
+    drop(reader);
+    let event = one_event(&mut poll, &mut events, T);
+    assert!(event.is_error(), "{event:?}");
+    assert!(format!("{event:?}").contains("EPOLLERR"), "{event:?}");
+    assert!(!event.is_readable(), "{event:?}");
+}
+
+#[test]
+fn a_socket_whose_peer_is_closed_is_write_closed() {
+    let (mut poll, mut events) = setup();
+    let (a, b) = socketpair();
+    poll.registry().register(&a, T, Interest::WRITABLE).unwrap();
+    assert!(one_event(&mut poll, &mut events, T).is_writable());
+
+    drop(b);
+    let event = one_event(&mut poll, &mut events, T);
+    assert!(event.is_write_closed(), "{event:?}");
+    assert!(event.is_read_closed(), "{event:?}");
+}
+
+#[test]
+fn a_tcp_reset_is_an_error() {
+    let (mut poll, mut events) = setup();
+    let (mut client, server) = tcp_pair();
+    poll.registry()
+        .register(&client, Token(1), Interest::READABLE)
+        .unwrap();
+    poll.registry()
+        .register(&server, Token(2), Interest::READABLE)
+        .unwrap();
+
+    // Closing a TCP socket with unread data sends a reset (RFC 2525 2.17):
+    // wait until the data has arrived, then close without reading it.
+    client.write_all(b"unread").unwrap();
+    util::expect_event(&mut poll, &mut events, Token(2));
+    drop(server);
+
+    let event = wait_for(&mut poll, &mut events, Token(1), Event::is_error);
+    assert!(event.is_write_closed(), "{event:?}");
+    let error = client.take_error().unwrap().expect("a pending error");
+    assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
+}
+
+#[test]
+fn a_fresh_socket_is_writable() {
+    let (mut poll, mut events) = setup();
+    let (a, _b) = socketpair();
+    poll.registry().register(&a, T, Interest::WRITABLE).unwrap();
+    let event = one_event(&mut poll, &mut events, T);
+    assert!(event.is_writable() && !event.is_readable(), "{event:?}");
+
+    let (client, _server) = tcp_pair();
+    poll.registry()
+        .register(&client, Token(1), Interest::WRITABLE)
+        .unwrap();
+    let event = util::expect_event(&mut poll, &mut events, Token(1));
+    assert!(event.is_writable(), "{event:?}");
+}
+
+#[test]
+fn a_full_socket_is_writable_again_once_the_peer_reads() {
+    let (mut poll, mut events) = setup();
+    let (a, b) = socketpair();
+    poll.registry().register(&a, T, Interest::WRITABLE).unwrap();
+    assert!(one_event(&mut poll, &mut events, T).is_writable());
+
+    let written = fill(&a);
+    no_event(&mut poll, &mut events, T);
+
+    assert_eq!(drain(&b).len(), written);
+    let event = one_event(&mut poll, &mut events, T);
+    assert!(event.is_writable(), "{event:?}");
+    no_event(&mut poll, &mut events, T);
+}
+
+/// Writes to a non-blocking socket until it returns `WouldBlock`; returns
+/// how many bytes it took.
+fn fill(mut socket: &UnixStream) -> usize {
+    let chunk = [0u8; 16 * 1024];
+    let mut written = 0;
+    loop {
+        match socket.write(&chunk) {
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return written,
+            Err(e) => panic!("write failed: {e}"),
+        }
+    }
+}
+
+#[test]
+fn event_debug_names_the_token_and_the_flags() {
+    let (mut poll, mut events) = setup();
+    let (a, b) = socketpair();
+    poll.registry()
+        .register(&a, Token(3), Interest::READABLE)
+        .unwrap();
+    send(&b, b"x");
+
+    let event = one_event(&mut poll, &mut events, Token(3));
+    let debug = format!("{event:?}");
+    assert!(debug.contains("Token(3)"), "{debug}");
+    assert!(debug.contains("EPOLLIN"), "{debug}");
+    assert!(!debug.contains("EPOLLOUT"), "not asked for: {debug}");
+}
+
+#[test]
+fn ordinary_data_is_not_priority_data() {
+    let (mut poll, mut events) = setup();
+    let (a, b) = socketpair();
+    poll.registry()
+        .register(&a, Token(1), Interest::PRIORITY)
+        .expect("PRIORITY alone is a valid interest");
+    let (c, d) = socketpair();
+    poll.registry()
+        .register(&c, Token(2), Interest::READABLE | Interest::PRIORITY)
+        .unwrap();
+
+    send(&b, b"ordinary");
+    send(&d, b"ordinary");
+    let all = poll_now(&mut poll, &mut events);
+    assert_eq!(all.len(), 1, "only the READABLE registration: {all:?}");
+    assert_eq!(all[0].token(), Token(2));
+    assert!(all[0].is_readable() && !all[0].is_priority(), "{all:?}");
+    let mut buf = [0u8; 8];
+    assert_eq!((&a).read(&mut buf).unwrap(), 8, "the data did arrive");
+}
