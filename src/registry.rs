@@ -122,7 +122,11 @@ impl Registry {
     /// edge-triggered; also re-arms a oneshot registration.
     ///
     /// Same as [`reregister_with`](Registry::reregister_with) with
-    /// [`Trigger::Edge`].
+    /// [`Trigger::Edge`]. **This replaces the registration's trigger**: a
+    /// source registered [`Trigger::Level`] or [`Trigger::Oneshot`] becomes
+    /// plain edge-triggered (the kernel keeps no separate trigger to
+    /// preserve), so re-arm or update those with `reregister_with` and
+    /// their trigger.
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_MOD)` call
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)).
