@@ -38,15 +38,18 @@ impl Events {
     /// A buffer for up to `capacity` events per poll.
     ///
     /// `capacity` is clamped to the most events one kernel call can return
-    /// (`INT_MAX / size_of::<Event>()`). A capacity of zero is accepted here
-    /// but [`Poll::poll`](crate::Poll::poll) rejects it with
+    /// (`INT_MAX / size_of::<Event>()`, about 2 GiB of buffer). If the
+    /// memory cannot be had, the buffer gets capacity 0 instead of aborting
+    /// the process. A capacity of zero is accepted here, but
+    /// [`Poll::poll`](crate::Poll::poll) rejects it with
     /// [`Error::InvalidInput`](crate::Error::InvalidInput).
     pub fn with_capacity(capacity: usize) -> Events {
-        let capacity = capacity.min(MAX_EVENTS);
-        Events {
-            events: Vec::with_capacity(capacity),
-            capacity,
-        }
+        let mut events = Vec::new();
+        let capacity = match events.try_reserve_exact(capacity.min(MAX_EVENTS)) {
+            Ok(()) => capacity.min(MAX_EVENTS),
+            Err(_) => 0,
+        };
+        Events { events, capacity }
     }
 
     /// The most events one poll stores.

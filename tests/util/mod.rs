@@ -78,7 +78,10 @@ pub fn expect_event(poll: &mut Poll, events: &mut Events, token: Token) -> Event
     let deadline = std::time::Instant::now() + PATIENCE;
     loop {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
-        assert!(!left.is_zero(), "no event for {token:?} within {PATIENCE:?}");
+        assert!(
+            !left.is_zero(),
+            "no event for {token:?} within {PATIENCE:?}"
+        );
         poll.poll(events, Some(left)).expect("poll");
         if let Some(event) = events.iter().find(|e| e.token() == token) {
             return *event;
