@@ -8,6 +8,11 @@
 //! found is regenerated too, into `$OUT_DIR/fresh/`, where
 //! `tests/bindings.rs` compares them byte for byte.
 //!
+//! `--cfg evq_force_kqueue` (in RUSTFLAGS) selects the kqueue backend on
+//! Linux, against libkqueue: it needs the `bindgen` feature,
+//! `EVQ_KQUEUE_INCLUDE_DIR` (the directory holding libkqueue's
+//! `sys/event.h`) and, to link, `EVQ_KQUEUE_LIB_DIR`.
+//!
 //! Everything here describes the *target* (`CARGO_CFG_TARGET_*`, `TARGET`),
 //! never the host: `cfg!()` in a build script answers for the machine that
 //! runs it.
@@ -24,6 +29,11 @@ const COMMITTED_DIR: &str = "src/sys/bindings";
 /// (dashes or underscores) applies to that target only and wins over the
 /// plain name, which applies to the target being built.
 const INCLUDE_VAR: &str = "EVQ_BINDGEN_INCLUDE";
+
+/// The `lib/libc/include` directory of a Zig installation (the `ziglang`
+/// package on PyPI), which holds real libc headers for macOS and the BSDs.
+#[cfg(feature = "bindgen")]
+const ZIG_INCLUDE_VAR: &str = "EVQ_ZIG_LIBC_INCLUDE";
 
 /// The kernel mechanism behind `Poll` on the target.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -48,15 +58,6 @@ impl Backend {
             Backend::Kqueue => "evq_kqueue",
         }
     }
-
-    /// A header that must be in a target's include directories.
-    #[cfg_attr(not(feature = "bindgen"), allow(dead_code))]
-    fn marker_header(self) -> &'static str {
-        match self {
-            Backend::Epoll => "sys/epoll.h",
-            Backend::Kqueue => "sys/event.h",
-        }
-    }
 }
 
 fn main() {
@@ -65,14 +66,22 @@ fn main() {
     println!("cargo::rerun-if-changed={COMMITTED_DIR}");
     println!("cargo::rustc-check-cfg=cfg(evq_epoll)");
     println!("cargo::rustc-check-cfg=cfg(evq_kqueue)");
+    println!("cargo::rustc-check-cfg=cfg(evq_force_kqueue)");
 
     let target = env::var("TARGET").expect("cargo sets TARGET for build scripts");
     let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let manifest_dir =
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    // `--cfg evq_force_kqueue` in RUSTFLAGS reaches build scripts as this.
+    let force_kqueue = env::var_os("CARGO_CFG_EVQ_FORCE_KQUEUE").is_some();
 
-    let Some(backend) = Backend::for_os(&os) else {
+    let backend = if force_kqueue {
+        Some(Backend::Kqueue)
+    } else {
+        Backend::for_os(&os)
+    };
+    let Some(backend) = backend else {
         let message = format!(
             "evq has no event queue backend for target OS `{os}` ({target}): \
              it supports epoll (Linux, Android) and kqueue (macOS, iOS and the BSDs)"
@@ -82,16 +91,12 @@ fn main() {
     };
     println!("cargo::rustc-cfg={}", backend.cfg());
 
-    let committed = manifest_dir
-        .join(COMMITTED_DIR)
-        .join(format!("{target}.rs"));
-    point_sys_at(&bindings_for_target(
-        &manifest_dir,
-        &out_dir,
-        &target,
-        backend,
-        &committed,
-    ));
+    let bindings = if force_kqueue {
+        libkqueue_bindings(&manifest_dir, &out_dir, &target)
+    } else {
+        target_bindings(&manifest_dir, &out_dir, &target, backend)
+    };
+    point_sys_at(&bindings);
 }
 
 /// Tells `src/sys/mod.rs` which file to `include!`.
@@ -109,47 +114,96 @@ fn write_compile_error(out_dir: &Path, message: &str) -> PathBuf {
 }
 
 #[cfg(not(feature = "bindgen"))]
-fn bindings_for_target(
-    _manifest_dir: &Path,
-    out_dir: &Path,
-    target: &str,
-    _backend: Backend,
-    committed: &Path,
-) -> PathBuf {
+fn target_bindings(manifest_dir: &Path, out_dir: &Path, target: &str, _: Backend) -> PathBuf {
+    let committed = manifest_dir
+        .join(COMMITTED_DIR)
+        .join(format!("{target}.rs"));
     if committed.is_file() {
-        return committed.to_path_buf();
+        return committed;
     }
     let message = format!(
         "evq has no committed bindings for target `{target}` (expected {}). \
          Build with `--features bindgen` (needs libclang) to generate them from the \
-         target's headers, pointing {INCLUDE_VAR}_{} at them if they are not the \
-         default ones; see README.md, \"Bindings\".",
+         target's headers, pointing {INCLUDE_VAR}_{} (or, for macOS and the BSDs, \
+         EVQ_ZIG_LIBC_INCLUDE) at them; see README.md, \"Bindings\".",
         committed.display(),
         target.replace('-', "_"),
     );
     write_compile_error(out_dir, &message)
 }
 
+#[cfg(not(feature = "bindgen"))]
+fn libkqueue_bindings(_manifest_dir: &Path, out_dir: &Path, _target: &str) -> PathBuf {
+    write_compile_error(
+        out_dir,
+        "`--cfg evq_force_kqueue` needs `--features bindgen` and EVQ_KQUEUE_INCLUDE_DIR \
+         (the directory holding libkqueue's sys/event.h); see README.md, \"Platforms\".",
+    )
+}
+
 #[cfg(feature = "bindgen")]
-fn bindings_for_target(
-    manifest_dir: &Path,
-    out_dir: &Path,
-    target: &str,
-    backend: Backend,
-    _committed: &Path,
-) -> PathBuf {
-    // The build target: its own headers, or clang's default search if none
-    // are configured (a native build on any distribution).
+fn target_bindings(manifest_dir: &Path, out_dir: &Path, target: &str, backend: Backend) -> PathBuf {
+    // The build target: its configured or known headers, or else clang's
+    // default search (a native build on any distribution).
     let includes = configured_includes(target, true)
-        .or_else(|| known_includes(target, backend))
+        .or_else(|| known_includes(target))
         .unwrap_or_default();
-    let generated = generate::bindings(manifest_dir, target, backend, &includes)
+    let generated = generate::bindings(manifest_dir, target, backend, &only(&includes))
         .unwrap_or_else(|e| panic!("bindgen failed for {target}: {e}"));
     let path = out_dir.join("bindings.rs");
     fs::write(&path, generated).expect("OUT_DIR is writable");
 
     regenerate_committed(manifest_dir, out_dir);
     path
+}
+
+#[cfg(feature = "bindgen")]
+fn libkqueue_bindings(manifest_dir: &Path, out_dir: &Path, target: &str) -> PathBuf {
+    for var in ["EVQ_KQUEUE_INCLUDE_DIR", "EVQ_KQUEUE_LIB_DIR"] {
+        println!("cargo::rerun-if-env-changed={var}");
+    }
+    let Some(include) = env::var_os("EVQ_KQUEUE_INCLUDE_DIR") else {
+        return write_compile_error(
+            out_dir,
+            "`--cfg evq_force_kqueue` needs EVQ_KQUEUE_INCLUDE_DIR: the directory \
+             holding libkqueue's sys/event.h",
+        );
+    };
+    // The system headers first, libkqueue's only for what they lack
+    // (sys/event.h).
+    let args = vec![
+        "-DEVQ_FORCE_KQUEUE".to_string(),
+        format!("-idirafter{}", Path::new(&include).display()),
+    ];
+    let generated = generate::bindings(manifest_dir, target, Backend::Kqueue, &args)
+        .unwrap_or_else(|e| panic!("bindgen failed for {target} with libkqueue: {e}"));
+    let path = out_dir.join("bindings.rs");
+    fs::write(&path, generated).expect("OUT_DIR is writable");
+
+    if let Some(lib_dir) = env::var_os("EVQ_KQUEUE_LIB_DIR") {
+        println!(
+            "cargo::rustc-link-search=native={}",
+            Path::new(&lib_dir).display()
+        );
+    }
+    println!("cargo::rustc-link-lib=kqueue");
+    path
+}
+
+/// clang arguments that search `includes` (and clang's builtin headers) and
+/// nothing else; no arguments, so clang's default search, when empty.
+#[cfg(feature = "bindgen")]
+fn only(includes: &[PathBuf]) -> Vec<String> {
+    if includes.is_empty() {
+        return Vec::new();
+    }
+    let mut args = vec!["-nostdlibinc".to_string()];
+    args.extend(
+        includes
+            .iter()
+            .map(|dir| format!("-isystem{}", dir.display())),
+    );
+    args
 }
 
 /// Regenerates every committed bindings file into `$OUT_DIR/fresh/`, or
@@ -174,23 +228,17 @@ fn regenerate_committed(manifest_dir: &Path, out_dir: &Path) {
         else {
             continue;
         };
-        let Some(backend) = target
-            .split('-')
-            .nth(2)
-            .and_then(target_os)
-            .and_then(Backend::for_os)
-        else {
+        let Some(backend) = target_os(target).and_then(Backend::for_os) else {
             continue;
         };
-        let includes =
-            configured_includes(target, false).or_else(|| known_includes(target, backend));
-        let outcome = match includes {
+        let outcome = match configured_includes(target, false).or_else(|| known_includes(target)) {
             None => Err(format!(
                 "no headers found for {target}: set {INCLUDE_VAR}_{} to its include \
-                 directories (see README.md, \"Bindings\")",
+                 directories, or {ZIG_INCLUDE_VAR} for macOS and the BSDs \
+                 (see README.md, \"Bindings\")",
                 target.replace('-', "_")
             )),
-            Some(includes) => generate::bindings(manifest_dir, target, backend, &includes)
+            Some(includes) => generate::bindings(manifest_dir, target, backend, &only(&includes))
                 .map_err(|e| format!("bindgen failed for {target}: {e}")),
         };
         match outcome {
@@ -201,13 +249,15 @@ fn regenerate_committed(manifest_dir: &Path, out_dir: &Path) {
     }
 }
 
-/// The OS part of a target triple, as `CARGO_CFG_TARGET_OS` spells it.
+/// The OS of a target triple, as `CARGO_CFG_TARGET_OS` spells it.
 #[cfg(feature = "bindgen")]
-fn target_os(os_field: &str) -> Option<&str> {
-    Some(match os_field {
-        "darwin" => "macos",
-        other => other,
-    })
+fn target_os(target: &str) -> Option<&str> {
+    let parts: Vec<&str> = target.split('-').collect();
+    match parts.as_slice() {
+        [_, "apple", os, ..] => Some(if *os == "darwin" { "macos" } else { os }),
+        [_, _, os, ..] => Some(os),
+        _ => None,
+    }
 }
 
 /// The include directories named by the environment for `target`.
@@ -229,44 +279,60 @@ fn configured_includes(target: &str, is_build_target: bool) -> Option<Vec<PathBu
         .map(|list| env::split_paths(&list).collect())
 }
 
-/// Where Debian keeps the headers for `target`, if they are installed:
-/// multiarch headers for the host, `libc6-dev-<arch>-cross` for the others.
+/// The well-known header sets for `target`, if installed: Debian's
+/// multiarch headers for the host, its `libc6-dev-<arch>-cross` packages for
+/// other Linux targets, and Zig's libc headers for macOS and the BSDs.
 #[cfg(feature = "bindgen")]
-fn known_includes(target: &str, backend: Backend) -> Option<Vec<PathBuf>> {
-    let dirs: &[&str] = match target {
+fn known_includes(target: &str) -> Option<Vec<PathBuf>> {
+    println!("cargo::rerun-if-env-changed={ZIG_INCLUDE_VAR}");
+    let debian: &[&str] = match target {
         "x86_64-unknown-linux-gnu" => &["/usr/include/x86_64-linux-gnu", "/usr/include"],
         "aarch64-unknown-linux-gnu" => &["/usr/aarch64-linux-gnu/include"],
-        _ => return None,
+        "i686-unknown-linux-gnu" => &["/usr/i686-linux-gnu/include"],
+        "armv7-unknown-linux-gnueabihf" => &["/usr/arm-linux-gnueabihf/include"],
+        "riscv64gc-unknown-linux-gnu" => &["/usr/riscv64-linux-gnu/include"],
+        _ => &[],
     };
-    let dirs: Vec<PathBuf> = dirs.iter().map(PathBuf::from).collect();
-    dirs.iter()
-        .any(|dir| dir.join(backend.marker_header()).is_file())
-        .then_some(dirs)
+    let zig: &[&str] = match target {
+        t if t.contains("-apple-") => &["any-darwin-any"],
+        "x86_64-unknown-freebsd" => &["x86_64-freebsd-none", "generic-freebsd"],
+        "aarch64-unknown-freebsd" => &["aarch64-freebsd-none", "generic-freebsd"],
+        "x86_64-unknown-netbsd" => &["x86_64-netbsd-none", "generic-netbsd"],
+        "x86_64-unknown-openbsd" => &["x86_64-openbsd-none", "generic-openbsd"],
+        _ => &[],
+    };
+    let dirs: Vec<PathBuf> = if !debian.is_empty() {
+        debian.iter().map(PathBuf::from).collect()
+    } else {
+        let root = PathBuf::from(env::var_os(ZIG_INCLUDE_VAR)?);
+        zig.iter().map(|dir| root.join(dir)).collect()
+    };
+    (!dirs.is_empty() && dirs.iter().all(|dir| dir.is_dir())).then_some(dirs)
 }
 
 #[cfg(feature = "bindgen")]
 mod generate {
     use super::Backend;
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     /// The Rust language version the generated code targets. Pinned, like
     /// everything else here, so that the output depends only on the headers
     /// and the bindgen version, never on the compiler running the build.
     const RUST_TARGET: (u64, u64) = (87, 0);
 
-    /// Runs bindgen over `wrapper.h` for `target`, searching `includes` (and
-    /// clang's own builtin headers) only, or clang's default search path when
-    /// `includes` is empty.
+    /// Runs bindgen over `wrapper.h` for `target` with the extra clang
+    /// arguments `clang_args` (header search and defines).
     pub fn bindings(
         manifest_dir: &Path,
         target: &str,
         backend: Backend,
-        includes: &[PathBuf],
+        clang_args: &[String],
     ) -> Result<String, String> {
         let wrapper = manifest_dir.join("wrapper.h");
-        let mut builder = bindgen::Builder::default()
+        let builder = bindgen::Builder::default()
             .header(wrapper.to_string_lossy())
             .clang_arg(format!("--target={}", clang_target(target)))
+            .clang_args(clang_args)
             .use_core()
             .layout_tests(true)
             .generate_comments(false)
@@ -282,21 +348,22 @@ mod generate {
                 "// evq `sys` bindings for {target}: bindgen output for wrapper.h. \
                  Do not edit; regenerate (README.md, \"Bindings\")."
             ));
-        if !includes.is_empty() {
-            builder = builder.clang_arg("-nostdlibinc");
-            for dir in includes {
-                builder = builder.clang_arg(format!("-isystem{}", dir.display()));
-            }
-        }
-        builder = match backend {
+        let builder = match backend {
             Backend::Epoll => builder
                 .allowlist_function("epoll_create1|epoll_ctl|epoll_wait|eventfd|read|write")
                 .allowlist_type("EPOLL_EVENTS")
                 .allowlist_var("EPOLL_CTL_(ADD|MOD|DEL)|EPOLL_CLOEXEC|EFD_(CLOEXEC|NONBLOCK)"),
+            // `kevent` is a struct and a function; `Default` builds the
+            // struct (EV_SET is a macro bindgen cannot translate) whatever
+            // extra fields an OS adds.
             Backend::Kqueue => builder
-                .allowlist_function("kqueue|kevent|fcntl|pipe|read|write")
-                .allowlist_type("kevent")
-                .allowlist_var("EV_.*|EVFILT_.*|NOTE_TRIGGER|F_SETFD|FD_CLOEXEC|O_CLOEXEC"),
+                .derive_default(true)
+                .allowlist_function("kqueue|kqueue1|kevent|fcntl")
+                .allowlist_type("kevent|timespec")
+                .allowlist_var(
+                    "EV_(ADD|DELETE|ENABLE|DISABLE|CLEAR|DISPATCH|RECEIPT|ERROR|EOF)\
+                     |EVFILT_(READ|WRITE|USER)|NOTE_TRIGGER|F_SETFD|FD_CLOEXEC|O_CLOEXEC",
+                ),
         };
         builder
             .generate()

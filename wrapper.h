@@ -1,14 +1,17 @@
 /*
  * The C declarations evq's `sys` module is generated from (see build.rs).
- * One branch per OS family; build.rs allowlists exactly the items the
- * backend for that family uses.
+ * One branch per event-queue mechanism; build.rs allowlists exactly the
+ * items the backend for that mechanism uses.
+ *
+ * EVQ_FORCE_KQUEUE (set by build.rs under `--cfg evq_force_kqueue`) selects
+ * kqueue on Linux, through libkqueue's <sys/event.h>.
  */
-#if defined(__linux__)
+#if defined(__linux__) && !defined(EVQ_FORCE_KQUEUE)
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
-    defined(__OpenBSD__) || defined(__DragonFly__)
+    defined(__OpenBSD__) || defined(__DragonFly__) || defined(EVQ_FORCE_KQUEUE)
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/time.h>

@@ -33,3 +33,10 @@ mod epoll;
 mod eventfd;
 #[cfg(evq_epoll)]
 pub(crate) use self::{epoll::*, eventfd::WakerFd};
+
+#[cfg(evq_kqueue)]
+mod kqueue;
+#[cfg(evq_kqueue)]
+mod user_event;
+#[cfg(evq_kqueue)]
+pub(crate) use self::{kqueue::*, user_event::WakerFd};

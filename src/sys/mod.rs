@@ -28,7 +28,8 @@
     missing_docs,
     unsafe_op_in_unsafe_fn,
     clippy::all,
-    clippy::pedantic
+    clippy::pedantic,
+    clippy::undocumented_unsafe_blocks
 )]
 
 include!(env!("EVQ_SYS_BINDINGS"));

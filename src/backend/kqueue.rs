@@ -1,0 +1,528 @@
+//! The macOS, iOS and BSD backend: one kqueue per `Poll`.
+//!
+//! A registration is one kernel filter per direction (`EVFILT_READ`,
+//! `EVFILT_WRITE`) on the fd, with the token in `udata`. All of a call's
+//! filter changes go to the kernel in a single `kevent` call with
+//! `EV_RECEIPT`, so each change reports its own error and no pending event
+//! is consumed by a registry call.
+//!
+//! kqueue itself never says "already registered" (`EV_ADD` of an existing
+//! filter silently modifies it), so the backend keeps a small record of the
+//! registered fds, shared by every handle to the queue and locked only by
+//! registry calls, never by `poll`. The kernel forgets an fd's filters when
+//! the fd is closed; a record can therefore be stale, and when a call
+//! disagrees with it the backend asks the kernel (an `EV_DELETE` answers
+//! `ENOENT` for filters that no longer exist) before answering.
+//!
+//! # References
+//! - [`kqueue(2)`, `kevent(2)` on FreeBSD](https://man.freebsd.org/cgi/man.cgi?query=kqueue&sektion=2)
+//! - [`kqueue(2)` on macOS](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/kqueue.2.html)
+//! - [`kqueue(2)` on NetBSD](https://man.netbsd.org/kqueue.2),
+//!   [on OpenBSD](https://man.openbsd.org/kqueue.2)
+
+use super::syscall::check;
+use crate::{sys, Error, Event, Interest, Result, Token, Trigger};
+use std::ffi::c_int;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// The kernel's event record: `struct kevent` (packed on x86_64 macOS).
+pub(crate) type RawEvent = sys::kevent;
+
+/// The most events one `kevent` call accepts.
+pub(crate) const MAX_EVENTS: usize = c_int::MAX as usize / size_of::<RawEvent>();
+
+/// One kqueue, and the record of what is registered with it.
+#[derive(Debug)]
+pub(crate) struct Selector {
+    kqueue: OwnedFd,
+    registered: Arc<Mutex<Registrations>>,
+}
+
+/// What evq registered, indexed by fd. Only registry calls lock it.
+#[derive(Debug, Default)]
+struct Registrations {
+    by_fd: Vec<Option<Registration>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Registration {
+    token: Token,
+    interest: Interest,
+    trigger: Trigger,
+}
+
+impl Registrations {
+    fn get(&self, fd: RawFd) -> Option<Registration> {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.by_fd.get(i).copied().flatten())
+    }
+
+    fn set(&mut self, fd: RawFd, registration: Option<Registration>) {
+        let Ok(i) = usize::try_from(fd) else { return };
+        if i >= self.by_fd.len() {
+            if registration.is_none() {
+                return;
+            }
+            self.by_fd.resize(i + 1, None);
+        }
+        self.by_fd[i] = registration;
+    }
+}
+
+impl Selector {
+    /// A close-on-exec kqueue: `kqueue1(O_CLOEXEC)` where the OS has it
+    /// (NetBSD, OpenBSD), `kqueue()` then `fcntl(F_SETFD, FD_CLOEXEC)`
+    /// elsewhere. (FreeBSD's `kqueuex` would do, but only exists from
+    /// FreeBSD 14 on.)
+    pub(crate) fn new() -> Result<Selector> {
+        let kqueue = new_kqueue()?;
+        Ok(Selector {
+            kqueue,
+            registered: Arc::default(),
+        })
+    }
+
+    /// Another descriptor for the same kqueue (`F_DUPFD_CLOEXEC`), sharing
+    /// the record.
+    pub(crate) fn try_clone(&self) -> Result<Selector> {
+        let kqueue = self.kqueue.try_clone().map_err(|source| Error::Os {
+            operation: "fcntl(F_DUPFD_CLOEXEC)",
+            fd: Some(self.kqueue.as_raw_fd()),
+            source,
+        })?;
+        Ok(Selector {
+            kqueue,
+            registered: Arc::clone(&self.registered),
+        })
+    }
+
+    /// One `kevent` adding a filter per direction of `interest`.
+    pub(crate) fn register(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Interest,
+        trigger: Trigger,
+    ) -> Result<()> {
+        let new = Registration {
+            token,
+            interest: supported(interest)?,
+            trigger,
+        };
+        let mut registered = self.lock();
+        if let Some(old) = registered.get(fd) {
+            // The record says registered. Either it is (an error), or the
+            // fd was closed since, maybe with its number reused (the kernel
+            // forgot the filters): deleting the recorded filters tells which.
+            if let Ok(true) = self.delete_filters(fd, old.interest) {
+                // It was live: put it back as it was, and refuse.
+                self.apply(fd, &adds(fd, old))?;
+                return Err(Error::AlreadyRegistered { fd });
+            }
+            // Stale. The add below reports a closed fd (EBADF) itself.
+            registered.set(fd, None);
+        }
+        self.apply(fd, &adds(fd, new))?;
+        registered.set(fd, Some(new));
+        Ok(())
+    }
+
+    /// One `kevent` that deletes the old filters and adds the new ones:
+    /// the deletes' receipts also prove the registration still exists.
+    pub(crate) fn reregister(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Interest,
+        trigger: Trigger,
+    ) -> Result<()> {
+        let new = Registration {
+            token,
+            interest: supported(interest)?,
+            trigger,
+        };
+        let mut registered = self.lock();
+        let Some(old) = registered.get(fd) else {
+            return Err(Error::NotRegistered { fd });
+        };
+        let mut changes = Changes::default();
+        changes.extend(deletes(fd, old.interest));
+        let deleted = changes.len();
+        changes.extend(adds(fd, new));
+        let receipts = self.submit(&changes)?;
+        if receipts[..deleted].iter().all(|r| r.is_not_found()) {
+            // Stale record: the fd was closed and its number reused since.
+            // Undo the adds, which landed on the new file.
+            registered.set(fd, None);
+            self.submit(&deletes(fd, new.interest))?;
+            return Err(Error::NotRegistered { fd });
+        }
+        if receipts[..deleted].iter().all(|r| r.errno() == EBADF) {
+            registered.set(fd, None); // closed since
+        }
+        first_error(&receipts, "kevent(EV_DELETE, EV_ADD)", fd)?;
+        registered.set(fd, Some(new));
+        Ok(())
+    }
+
+    /// One `kevent` deleting the registration's filters.
+    pub(crate) fn deregister(&self, fd: RawFd) -> Result<()> {
+        let mut registered = self.lock();
+        let Some(old) = registered.get(fd) else {
+            return Err(Error::NotRegistered { fd });
+        };
+        registered.set(fd, None);
+        if self.delete_filters(fd, old.interest)? {
+            Ok(())
+        } else {
+            Err(Error::NotRegistered { fd })
+        }
+    }
+
+    /// One `kevent` wait into `events`' spare capacity, storing at most
+    /// `max`.
+    pub(crate) fn select(
+        &self,
+        events: &mut Vec<Event>,
+        max: usize,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
+        events.clear();
+        let max = max.min(events.capacity()).min(MAX_EVENTS);
+        let timespec = timeout.map(to_timespec);
+        let timeout_ptr = timespec.as_ref().map_or(ptr::null(), ptr::from_ref);
+        let kqueue = self.kqueue.as_raw_fd();
+        // SAFETY: `Event` is `#[repr(transparent)]` over `RawEvent`, so the
+        // spare capacity is room for `events.capacity() >= max` RawEvents,
+        // which the kernel may overwrite; it writes no more than `max`. The
+        // timeout, if any, lives until the call returns.
+        let n = unsafe {
+            sys::kevent(
+                kqueue,
+                ptr::null(),
+                0,
+                events.as_mut_ptr().cast::<RawEvent>(),
+                max as _,
+                timeout_ptr,
+            )
+        };
+        let n = check(n, "kevent", Some(kqueue))?;
+        // SAFETY: kevent initialised the first `n <= max <= capacity`
+        // entries, and every bit pattern is a valid RawEvent.
+        unsafe { events.set_len(n as usize) };
+        Ok(())
+    }
+
+    /// Submits `changes` with `EV_RECEIPT` in one `kevent` call that drains
+    /// no events, and returns each change's receipt.
+    pub(crate) fn submit(&self, changes: &[RawEvent]) -> Result<Changes> {
+        let mut receipts = Changes::default();
+        receipts.fill(changes.len());
+        let kqueue = self.kqueue.as_raw_fd();
+        let zero = sys::timespec::default();
+        // SAFETY: `changes` is readable for `changes.len()` records and
+        // `receipts` writable for as many; with EV_RECEIPT set on every
+        // change (`change`), the kernel writes one receipt per change and
+        // returns at once (zero timeout), draining no pending events.
+        let n = unsafe {
+            sys::kevent(
+                kqueue,
+                changes.as_ptr(),
+                changes.len() as _,
+                receipts.as_mut_ptr(),
+                receipts.len() as _,
+                &zero,
+            )
+        };
+        let n = check(n, "kevent", Some(kqueue))?;
+        receipts.truncate(n as usize);
+        Ok(receipts)
+    }
+
+    /// Deletes the filters of `interest` on `fd`: `Ok(true)` if they
+    /// existed, `Ok(false)` if the kernel knew none of them (`ENOENT`).
+    fn delete_filters(&self, fd: RawFd, interest: Interest) -> Result<bool> {
+        let receipts = self.submit(&deletes(fd, interest))?;
+        if receipts.iter().all(|r| r.is_not_found()) {
+            return Ok(false);
+        }
+        first_error(&receipts, "kevent(EV_DELETE)", fd)?;
+        Ok(true)
+    }
+
+    /// Submits `changes` and reports the first failed one.
+    fn apply(&self, fd: RawFd, changes: &[RawEvent]) -> Result<()> {
+        let receipts = self.submit(changes)?;
+        first_error(&receipts, "kevent(EV_ADD)", fd)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registrations> {
+        // The record stays consistent even if a holder panicked: every
+        // update is a single assignment.
+        self.registered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl AsFd for Selector {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.kqueue.as_fd()
+    }
+}
+
+#[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
+fn new_kqueue() -> Result<OwnedFd> {
+    // SAFETY: kqueue1 takes no pointers.
+    let fd = check(
+        unsafe { sys::kqueue1(sys::O_CLOEXEC as c_int) },
+        "kqueue1",
+        None,
+    )?;
+    // SAFETY: a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+#[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
+fn new_kqueue() -> Result<OwnedFd> {
+    // SAFETY: kqueue takes no arguments.
+    let fd = check(unsafe { sys::kqueue() }, "kqueue", None)?;
+    // SAFETY: a new descriptor that nothing else owns; owning it at once
+    // closes it if fcntl fails.
+    let kqueue = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: F_SETFD takes one int argument.
+    let ret = unsafe { sys::fcntl(fd, sys::F_SETFD as c_int, sys::FD_CLOEXEC as c_int) };
+    check(ret, "fcntl(F_SETFD, FD_CLOEXEC)", Some(fd))?;
+    Ok(kqueue)
+}
+
+/// Up to four kevent records on the stack: a registry call changes at most
+/// two filters twice.
+#[derive(Default)]
+pub(crate) struct Changes {
+    records: [RawEvent; 4],
+    len: usize,
+}
+
+impl Changes {
+    fn extend(&mut self, more: Changes) {
+        for record in more.iter() {
+            self.records[self.len] = *record;
+            self.len += 1;
+        }
+    }
+
+    fn push(&mut self, record: RawEvent) {
+        self.records[self.len] = record;
+        self.len += 1;
+    }
+
+    fn fill(&mut self, len: usize) {
+        self.len = len;
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    fn as_mut_ptr(&mut self) -> *mut RawEvent {
+        self.records.as_mut_ptr()
+    }
+}
+
+impl std::ops::Deref for Changes {
+    type Target = [RawEvent];
+    fn deref(&self) -> &[RawEvent] {
+        &self.records[..self.len]
+    }
+}
+
+/// `EV_SET`, which bindgen cannot translate: a change record built from the
+/// generated struct, whatever fields this OS adds. Every change asks for a
+/// receipt.
+pub(crate) fn change(ident: usize, filter: i64, flags: u32, fflags: u32, token: Token) -> RawEvent {
+    RawEvent {
+        ident: ident as _,
+        filter: filter as _,
+        flags: (flags | sys::EV_RECEIPT) as _,
+        fflags: fflags as _,
+        udata: token.0 as _,
+        ..RawEvent::default()
+    }
+}
+
+fn filters(interest: Interest) -> impl Iterator<Item = i64> {
+    [
+        (Interest::READABLE, sys::EVFILT_READ as i64),
+        (Interest::WRITABLE, sys::EVFILT_WRITE as i64),
+    ]
+    .into_iter()
+    .filter(move |(flag, _)| interest.contains(*flag))
+    .map(|(_, filter)| filter)
+}
+
+fn adds(fd: RawFd, registration: Registration) -> Changes {
+    let trigger = match registration.trigger {
+        Trigger::Edge => sys::EV_CLEAR,
+        Trigger::Level => 0,
+        Trigger::Oneshot => sys::EV_DISPATCH,
+        Trigger::EdgeOneshot => sys::EV_CLEAR | sys::EV_DISPATCH,
+    };
+    let mut changes = Changes::default();
+    for filter in filters(registration.interest) {
+        changes.push(change(
+            fd as usize,
+            filter,
+            sys::EV_ADD | sys::EV_ENABLE | trigger,
+            0,
+            registration.token,
+        ));
+    }
+    changes
+}
+
+fn deletes(fd: RawFd, interest: Interest) -> Changes {
+    let mut changes = Changes::default();
+    for filter in filters(interest) {
+        changes.push(change(fd as usize, filter, sys::EV_DELETE, 0, Token(0)));
+    }
+    changes
+}
+
+/// The interest kqueue can watch, or `InvalidInput`.
+fn supported(interest: Interest) -> Result<Interest> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if interest.contains(Interest::PRIORITY) {
+        return Err(Error::InvalidInput {
+            reason: "kqueue has no priority filter: PRIORITY needs the epoll backend",
+        });
+    }
+    let watched = interest & (Interest::READABLE | Interest::WRITABLE);
+    if watched.is_empty() {
+        return Err(Error::InvalidInput {
+            reason: "kqueue watches READABLE and WRITABLE only",
+        });
+    }
+    Ok(watched)
+}
+
+/// A receipt's outcome: `EV_ERROR` is always set, `data` holds the errno
+/// (0 for success).
+trait Receipt {
+    fn errno(&self) -> i32;
+    fn is_not_found(&self) -> bool {
+        self.errno() == ENOENT
+    }
+}
+
+impl Receipt for RawEvent {
+    fn errno(&self) -> i32 {
+        if flags(self) & sys::EV_ERROR != 0 {
+            self.data as i32
+        } else {
+            0
+        }
+    }
+}
+
+/// `ENOENT` and `EBADF` are 2 and 9 on every Unix.
+const ENOENT: i32 = 2;
+const EBADF: i32 = 9;
+
+pub(crate) fn first_error(receipts: &[RawEvent], operation: &'static str, fd: RawFd) -> Result<()> {
+    match receipts
+        .iter()
+        .map(Receipt::errno)
+        .find(|&errno| errno != 0)
+    {
+        None => Ok(()),
+        Some(errno) => Err(Error::Os {
+            operation,
+            fd: Some(fd),
+            source: std::io::Error::from_raw_os_error(errno),
+        }),
+    }
+}
+
+/// A `kevent` timeout: exact to the nanosecond; seconds clamped to
+/// `i32::MAX` (68 years) to fit any `time_t`, `Poll::poll` waiting again
+/// for the rest.
+fn to_timespec(timeout: Duration) -> sys::timespec {
+    sys::timespec {
+        tv_sec: timeout.as_secs().min(i32::MAX as u64) as _,
+        tv_nsec: timeout.subsec_nanos() as _,
+    }
+}
+
+// `flags` is u16 on most BSDs and u32 on NetBSD; `filter` i16 or u32.
+#[allow(clippy::unnecessary_cast)]
+#[inline]
+fn flags(event: &RawEvent) -> u32 {
+    event.flags as u32
+}
+
+#[allow(clippy::unnecessary_cast)]
+#[inline]
+fn filter(event: &RawEvent) -> i64 {
+    event.filter as i64
+}
+
+#[inline]
+pub(crate) fn token(event: &RawEvent) -> Token {
+    Token(event.udata as usize)
+}
+
+/// `EVFILT_READ`, or the waker's `EVFILT_USER`.
+#[inline]
+pub(crate) fn is_readable(event: &RawEvent) -> bool {
+    filter(event) == sys::EVFILT_READ as i64 || filter(event) == sys::EVFILT_USER as i64
+}
+
+#[inline]
+pub(crate) fn is_writable(event: &RawEvent) -> bool {
+    filter(event) == sys::EVFILT_WRITE as i64
+}
+
+/// `EV_ERROR`, or `EV_EOF` with an error code in `fflags` (a socket error).
+#[inline]
+pub(crate) fn is_error(event: &RawEvent) -> bool {
+    flags(event) & sys::EV_ERROR != 0 || (flags(event) & sys::EV_EOF != 0 && event.fflags != 0)
+}
+
+#[inline]
+pub(crate) fn is_read_closed(event: &RawEvent) -> bool {
+    filter(event) == sys::EVFILT_READ as i64 && flags(event) & sys::EV_EOF != 0
+}
+
+#[inline]
+pub(crate) fn is_write_closed(event: &RawEvent) -> bool {
+    filter(event) == sys::EVFILT_WRITE as i64 && flags(event) & sys::EV_EOF != 0
+}
+
+/// kqueue has no priority filter.
+#[inline]
+pub(crate) fn is_priority(_event: &RawEvent) -> bool {
+    false
+}
+
+/// The filter and flags in `event` by name, for `Debug`.
+pub(crate) fn flag_names(event: &RawEvent) -> impl Iterator<Item = &'static str> {
+    let filter_name = [
+        (sys::EVFILT_READ as i64, "EVFILT_READ"),
+        (sys::EVFILT_WRITE as i64, "EVFILT_WRITE"),
+        (sys::EVFILT_USER as i64, "EVFILT_USER"),
+    ]
+    .into_iter()
+    .find(|(f, _)| *f == filter(event))
+    .map(|(_, name)| name);
+    let flags = flags(event);
+    let flag_names = [(sys::EV_EOF, "EV_EOF"), (sys::EV_ERROR, "EV_ERROR")]
+        .into_iter()
+        .filter(move |(bit, _)| flags & bit != 0)
+        .map(|(_, name)| name);
+    filter_name.into_iter().chain(flag_names)
+}
