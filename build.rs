@@ -145,11 +145,20 @@ fn libkqueue_bindings(_manifest_dir: &Path, out_dir: &Path, _target: &str) -> Pa
 fn target_bindings(manifest_dir: &Path, out_dir: &Path, target: &str, backend: Backend) -> PathBuf {
     // The build target: its configured or known headers, or else clang's
     // default search (a native build on any distribution).
-    let includes = configured_includes(target, true)
+    let headers = configured_includes(target, true)
         .or_else(|| known_includes(target))
-        .unwrap_or_default();
-    let generated = generate::bindings(manifest_dir, target, backend, &only(&includes))
-        .unwrap_or_else(|e| panic!("bindgen failed for {target}: {e}"));
+        .unwrap_or_else(|| Headers {
+            dirs: Vec::new(),
+            origin: "the system headers clang finds by default".to_string(),
+        });
+    let generated = generate::bindings(
+        manifest_dir,
+        target,
+        backend,
+        &headers.args(),
+        &headers.origin,
+    )
+    .unwrap_or_else(|e| panic!("bindgen failed for {target}: {e}"));
     let path = out_dir.join("bindings.rs");
     fs::write(&path, generated).expect("OUT_DIR is writable");
 
@@ -175,7 +184,8 @@ fn libkqueue_bindings(manifest_dir: &Path, out_dir: &Path, target: &str) -> Path
         "-DEVQ_FORCE_KQUEUE".to_string(),
         format!("-idirafter{}", Path::new(&include).display()),
     ];
-    let generated = generate::bindings(manifest_dir, target, Backend::Kqueue, &args)
+    let origin = "libkqueue's sys/event.h from $EVQ_KQUEUE_INCLUDE_DIR and the system headers";
+    let generated = generate::bindings(manifest_dir, target, Backend::Kqueue, &args, origin)
         .unwrap_or_else(|e| panic!("bindgen failed for {target} with libkqueue: {e}"));
     let path = out_dir.join("bindings.rs");
     fs::write(&path, generated).expect("OUT_DIR is writable");
@@ -190,20 +200,23 @@ fn libkqueue_bindings(manifest_dir: &Path, out_dir: &Path, target: &str) -> Path
     path
 }
 
-/// clang arguments that search `includes` (and clang's builtin headers) and
-/// nothing else; no arguments, so clang's default search, when empty.
 #[cfg(feature = "bindgen")]
-fn only(includes: &[PathBuf]) -> Vec<String> {
-    if includes.is_empty() {
-        return Vec::new();
+impl Headers {
+    /// clang arguments that search these directories (and clang's builtin
+    /// headers) and nothing else; none, so clang's default search, when
+    /// there are no directories.
+    fn args(&self) -> Vec<String> {
+        if self.dirs.is_empty() {
+            return Vec::new();
+        }
+        let mut args = vec!["-nostdlibinc".to_string()];
+        args.extend(
+            self.dirs
+                .iter()
+                .map(|dir| format!("-isystem{}", dir.display())),
+        );
+        args
     }
-    let mut args = vec!["-nostdlibinc".to_string()];
-    args.extend(
-        includes
-            .iter()
-            .map(|dir| format!("-isystem{}", dir.display())),
-    );
-    args
 }
 
 /// Regenerates every committed bindings file into `$OUT_DIR/fresh/`, or
@@ -238,8 +251,14 @@ fn regenerate_committed(manifest_dir: &Path, out_dir: &Path) {
                  (see README.md, \"Bindings\")",
                 target.replace('-', "_")
             )),
-            Some(includes) => generate::bindings(manifest_dir, target, backend, &only(&includes))
-                .map_err(|e| format!("bindgen failed for {target}: {e}")),
+            Some(headers) => generate::bindings(
+                manifest_dir,
+                target,
+                backend,
+                &headers.args(),
+                &headers.origin,
+            )
+            .map_err(|e| format!("bindgen failed for {target}: {e}")),
         };
         match outcome {
             Ok(text) => fs::write(fresh_dir.join(format!("{target}.rs")), text),
@@ -262,7 +281,7 @@ fn target_os(target: &str) -> Option<&str> {
 
 /// The include directories named by the environment for `target`.
 #[cfg(feature = "bindgen")]
-fn configured_includes(target: &str, is_build_target: bool) -> Option<Vec<PathBuf>> {
+fn configured_includes(target: &str, is_build_target: bool) -> Option<Headers> {
     let suffixed = [
         format!("{INCLUDE_VAR}_{target}"),
         format!("{INCLUDE_VAR}_{}", target.replace('-', "_")),
@@ -272,18 +291,19 @@ fn configured_includes(target: &str, is_build_target: bool) -> Option<Vec<PathBu
     }
     println!("cargo::rerun-if-env-changed={INCLUDE_VAR}");
     let plain = is_build_target.then(|| INCLUDE_VAR.to_string());
-    suffixed
-        .iter()
-        .chain(plain.iter())
-        .find_map(env::var_os)
-        .map(|list| env::split_paths(&list).collect())
+    suffixed.iter().chain(plain.iter()).find_map(|name| {
+        env::var_os(name).map(|list| Headers {
+            dirs: env::split_paths(&list).collect(),
+            origin: format!("headers from ${name}"),
+        })
+    })
 }
 
 /// The well-known header sets for `target`, if installed: Debian's
 /// multiarch headers for the host, its `libc6-dev-<arch>-cross` packages for
 /// other Linux targets, and Zig's libc headers for macOS and the BSDs.
 #[cfg(feature = "bindgen")]
-fn known_includes(target: &str) -> Option<Vec<PathBuf>> {
+fn known_includes(target: &str) -> Option<Headers> {
     println!("cargo::rerun-if-env-changed={ZIG_INCLUDE_VAR}");
     let debian: &[&str] = match target {
         "x86_64-unknown-linux-gnu" => &["/usr/include/x86_64-linux-gnu", "/usr/include"],
@@ -301,13 +321,40 @@ fn known_includes(target: &str) -> Option<Vec<PathBuf>> {
         "x86_64-unknown-openbsd" => &["x86_64-openbsd-none", "generic-openbsd"],
         _ => &[],
     };
-    let dirs: Vec<PathBuf> = if !debian.is_empty() {
-        debian.iter().map(PathBuf::from).collect()
+    let (dirs, origin): (Vec<PathBuf>, String) = if !debian.is_empty() {
+        let package = match target {
+            "x86_64-unknown-linux-gnu" => "libc6-dev".to_string(),
+            _ => {
+                let arch = debian[0].trim_start_matches("/usr/").split('-').next();
+                let arch = match arch {
+                    Some("aarch64") => "arm64",
+                    Some("arm") => "armhf",
+                    Some("i686") => "i386",
+                    other => other.unwrap_or("?"),
+                };
+                format!("libc6-dev-{arch}-cross")
+            }
+        };
+        let dirs = debian.iter().map(PathBuf::from).collect();
+        (dirs, format!("glibc headers from Debian's {package}"))
     } else {
         let root = PathBuf::from(env::var_os(ZIG_INCLUDE_VAR)?);
-        zig.iter().map(|dir| root.join(dir)).collect()
+        let dirs = zig.iter().map(|dir| root.join(dir)).collect();
+        let origin = format!(
+            "libc headers shipped with Zig (the ziglang package on PyPI): {}",
+            zig.join(" + ")
+        );
+        (dirs, origin)
     };
-    (!dirs.is_empty() && dirs.iter().all(|dir| dir.is_dir())).then_some(dirs)
+    (!dirs.is_empty() && dirs.iter().all(|dir| dir.is_dir())).then_some(Headers { dirs, origin })
+}
+
+/// A header set: the include directories, and a description of where they
+/// come from for the bindings' `GENERATED_FROM`.
+#[cfg(feature = "bindgen")]
+struct Headers {
+    dirs: Vec<PathBuf>,
+    origin: String,
 }
 
 #[cfg(feature = "bindgen")]
@@ -321,12 +368,14 @@ mod generate {
     const RUST_TARGET: (u64, u64) = (87, 0);
 
     /// Runs bindgen over `wrapper.h` for `target` with the extra clang
-    /// arguments `clang_args` (header search and defines).
+    /// arguments `clang_args` (header search and defines), and appends
+    /// `GENERATED_FROM`, naming bindgen's version and `origin`, the headers.
     pub fn bindings(
         manifest_dir: &Path,
         target: &str,
         backend: Backend,
         clang_args: &[String],
+        origin: &str,
     ) -> Result<String, String> {
         let wrapper = manifest_dir.join("wrapper.h");
         let builder = bindgen::Builder::default()
@@ -365,10 +414,19 @@ mod generate {
                      |EVFILT_(READ|WRITE|USER)|NOTE_TRIGGER|F_SETFD|FD_CLOEXEC|O_CLOEXEC",
                 ),
         };
-        builder
-            .generate()
-            .map(|b| b.to_string())
-            .map_err(|e| e.to_string())
+        let mut text = builder.generate().map_err(|e| e.to_string())?.to_string();
+        // bindgen names its version only in its header comment.
+        let version = text
+            .lines()
+            .next()
+            .and_then(|line| line.split("by ").nth(1))
+            .map_or("rust-bindgen", |rest| rest.trim_end_matches(" */"));
+        let generated_from = format!("{version} for {target}, from {origin}");
+        text.push_str(&format!(
+            "/// Where these bindings came from: the bindgen version, the target and \
+             the C headers.\npub const GENERATED_FROM: &str = {generated_from:?};\n"
+        ));
+        Ok(text)
     }
 
     /// clang spells a few targets differently from rustc.

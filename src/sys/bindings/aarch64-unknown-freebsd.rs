@@ -99,3 +99,5 @@ unsafe extern "C" {
         ...
     ) -> ::core::ffi::c_int;
 }
+/// Where these bindings came from: the bindgen version, the target and the C headers.
+pub const GENERATED_FROM: &str = "rust-bindgen 0.73.2 for aarch64-unknown-freebsd, from libc headers shipped with Zig (the ziglang package on PyPI): aarch64-freebsd-none + generic-freebsd";

@@ -109,3 +109,5 @@ unsafe extern "C" {
         __n: usize,
     ) -> isize;
 }
+/// Where these bindings came from: the bindgen version, the target and the C headers.
+pub const GENERATED_FROM: &str = "rust-bindgen 0.73.2 for x86_64-unknown-linux-gnu, from glibc headers from Debian's libc6-dev";

@@ -96,3 +96,5 @@ unsafe extern "C" {
         ...
     ) -> ::core::ffi::c_int;
 }
+/// Where these bindings came from: the bindgen version, the target and the C headers.
+pub const GENERATED_FROM: &str = "rust-bindgen 0.73.2 for x86_64-unknown-openbsd, from libc headers shipped with Zig (the ziglang package on PyPI): x86_64-openbsd-none + generic-openbsd";
