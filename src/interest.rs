@@ -33,6 +33,7 @@ bitflags::bitflags! {
         /// Priority data: TCP urgent data, or an exceptional condition on
         /// files such as `/proc/self/mounts` or a tty master (`EPOLLPRI`).
         #[cfg(any(target_os = "linux", target_os = "android"))]
+        #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
         const PRIORITY = 1 << 2;
     }
 }

@@ -10,11 +10,20 @@
 //!
 //! The bindings for a target are, by default, the committed file
 //! `src/sys/bindings/<target>.rs`; with the `bindgen` cargo feature they are
-//! generated afresh from the target's headers at build time.
+//! generated afresh from the target's headers at build time. Either way,
+//! [`GENERATED_FROM`] names the bindgen version, the target and the header
+//! set they were made from (real system headers: glibc from Debian for
+//! Linux, the libc headers Zig ships for macOS and the BSDs).
+//!
+//! The contents differ per target, as the C types do: `struct kevent` has
+//! extra `ext` fields on FreeBSD and NetBSD, NetBSD's `filter` is a `u32`
+//! and its `kevent` links as `__kevent100`, and macOS packs the struct to 4
+//! bytes. On docs.rs, pick the platform to see its bindings.
 //!
 //! Everything here is `unsafe` to call and follows the C declarations
 //! exactly. Note that on x86_64 Linux `epoll_event` is `#[repr(packed)]`
-//! (glibc's `__EPOLL_PACKED`): copy its fields out, never borrow them.
+//! (glibc's `__EPOLL_PACKED`), as is `kevent` on macOS (`packed(4)`): copy
+//! their fields out, never borrow them.
 //!
 //! # References
 //! - [`epoll(7)`](https://man7.org/linux/man-pages/man7/epoll.7.html),
