@@ -62,7 +62,10 @@ impl Poll {
     ///
     /// Makes one `epoll_create1(EPOLL_CLOEXEC)` call
     /// ([`epoll_create1(2)`](https://man7.org/linux/man-pages/man2/epoll_create1.2.html)):
-    /// the descriptor is close-on-exec from the start.
+    /// the descriptor is close-on-exec from the start. On kqueue:
+    /// `kqueue1(O_CLOEXEC)` on NetBSD and OpenBSD, `kqueue()` then
+    /// `fcntl(F_SETFD, FD_CLOEXEC)` on macOS and FreeBSD
+    /// ([`kqueue(2)`](https://man.freebsd.org/cgi/man.cgi?query=kqueue&sektion=2)).
     #[doc(alias = "epoll_create1")]
     pub fn new() -> Result<Poll> {
         Selector::new().map(|selector| Poll {
@@ -86,9 +89,10 @@ impl Poll {
     /// - `Some(Duration::ZERO)` checks and returns at once: exactly one
     ///   system call.
     /// - Any other timeout is never cut short: unless events arrive, the
-    ///   call returns no sooner than `timeout` after it began. The kernel
-    ///   counts whole milliseconds, so the timeout is rounded *up*; one too
-    ///   long for the kernel (over ~24 days) is waited in several steps.
+    ///   call returns no sooner than `timeout` after it began. epoll counts
+    ///   whole milliseconds, so there the timeout is rounded *up*; one too
+    ///   long for the kernel (over ~24 days on epoll) is waited in several
+    ///   steps.
     ///
     /// A signal that interrupts the wait (`EINTR`) does not end it: the
     /// wait resumes for the time that is left, so the total never exceeds
@@ -97,7 +101,9 @@ impl Poll {
     /// Fails with [`Error::InvalidInput`] if `events` has zero capacity.
     ///
     /// Makes one `epoll_wait` call per wait
-    /// ([`epoll_wait(2)`](https://man7.org/linux/man-pages/man2/epoll_wait.2.html)).
+    /// ([`epoll_wait(2)`](https://man7.org/linux/man-pages/man2/epoll_wait.2.html)),
+    /// or one `kevent` call, whose timeout is exact to the nanosecond
+    /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
     #[doc(alias = "epoll_wait")]
     pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> Result<()> {
         let (buffer, capacity) = events.buffer();

@@ -60,7 +60,9 @@ impl Registry {
     /// returns `WouldBlock`.
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_ADD)` call
-    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)).
+    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
+    /// on kqueue, one `kevent` call adding a filter per direction
+    /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)), or two if the fd's record is stale.
     ///
     /// # Examples
     ///
@@ -104,7 +106,9 @@ impl Registry {
     /// refuses them (`EPERM`).
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_ADD)` call
-    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)).
+    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
+    /// on kqueue, one `kevent` call adding a filter per direction
+    /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)), or two if the fd's record is stale.
     #[doc(alias = "epoll_ctl")]
     pub fn register_with<S: AsFd + ?Sized>(
         &self,
@@ -129,7 +133,8 @@ impl Registry {
     /// their trigger.
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_MOD)` call
-    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)).
+    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
+    /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
     #[doc(alias = "epoll_ctl")]
     pub fn reregister<S: AsFd + ?Sized>(
         &self,
@@ -152,7 +157,8 @@ impl Registry {
     /// `interest` is empty.
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_MOD)` call
-    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)).
+    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
+    /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
     #[doc(alias = "epoll_ctl")]
     pub fn reregister_with<S: AsFd + ?Sized>(
         &self,
@@ -177,7 +183,8 @@ impl Registry {
     /// with this poll instance.
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_DEL)` call
-    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)).
+    /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
+    /// on kqueue, one `kevent` call with `EV_DELETE` ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
     #[doc(alias = "epoll_ctl")]
     pub fn deregister<S: AsFd + ?Sized>(&self, source: &S) -> Result<()> {
         self.selector.deregister(raw_fd(source))

@@ -17,7 +17,10 @@
 ///
 /// On Linux these are `EPOLLET`, no flag, `EPOLLONESHOT` and
 /// `EPOLLET | EPOLLONESHOT`; on kqueue `EV_CLEAR`, no flag, `EV_DISPATCH`
-/// and `EV_CLEAR | EV_DISPATCH`.
+/// and `EV_CLEAR | EV_DISPATCH`. kqueue watches each direction with its own
+/// filter, so there a oneshot registration for `READABLE | WRITABLE` can
+/// report one event per direction (each with one flag) before it is
+/// re-armed, where epoll reports one event with both.
 ///
 /// # Examples
 ///

@@ -14,9 +14,10 @@ use crate::{Registry, Result, Token};
 ///
 /// On Linux the waker is an eventfd
 /// ([`eventfd(2)`](https://man7.org/linux/man-pages/man2/eventfd.2.html)),
-/// close-on-exec, registered edge-triggered. Dropping the waker closes it,
-/// which also removes it from the poll. A poll may have any number of
-/// wakers, each with its own token.
+/// close-on-exec, registered edge-triggered. On kqueue it is an
+/// `EVFILT_USER` event registered with `EV_CLEAR` and fired with
+/// `NOTE_TRIGGER`. Dropping the waker removes it from the poll. A poll may
+/// have any number of wakers, each with its own token.
 ///
 /// # Examples
 ///
@@ -47,15 +48,18 @@ impl Waker {
     /// A waker whose wakes the poll behind `registry` reports with `token`.
     ///
     /// Makes an `eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)` and one
-    /// `epoll_ctl(EPOLL_CTL_ADD)` call.
+    /// `epoll_ctl(EPOLL_CTL_ADD)` call; on kqueue, duplicates the kqueue
+    /// descriptor (its number identifies the user event) and adds the
+    /// `EVFILT_USER` event with one `kevent` call.
     pub fn new(registry: &Registry, token: Token) -> Result<Waker> {
         WakerFd::new(registry.selector(), token).map(|inner| Waker { inner })
     }
 
     /// Makes the poll report the waker's token, waking it if it is blocked.
     ///
-    /// Async-signal-safe: one `write(2)` to the eventfd, no locks, no
-    /// allocation, so it may be called from a signal handler.
+    /// Async-signal-safe: one `write(2)` to the eventfd (one `kevent` call
+    /// on kqueue), no locks, no allocation, so it may be called from a
+    /// signal handler.
     pub fn wake(&self) -> Result<()> {
         self.inner.wake()
     }
