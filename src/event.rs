@@ -56,8 +56,9 @@ impl Event {
     }
 
     /// The source has a pending error (`EPOLLERR`; `EV_ERROR`): read it with
-    /// `take_error()` on a socket, or see it from the next read or write.
-    /// Always reported, whatever the interest.
+        /// `take_error()` on a socket, or see it from the next read or write.
+    /// On epoll always reported, whatever the interest; on kqueue, on the
+    /// events of the directions registered (`EV_EOF` with an error code).
     #[inline]
     pub fn is_error(&self) -> bool {
         backend::is_error(&self.raw)

@@ -7,9 +7,11 @@ bitflags::bitflags! {
     /// is rejected with [`Error::InvalidInput`](crate::Error::InvalidInput),
     /// and bits outside them are ignored.
     ///
-    /// Errors and hang-ups are always reported, whatever the interest (the
-    /// kernel delivers `EPOLLERR`/`EPOLLHUP`, `EV_EOF`/`EV_ERROR`
-    /// unconditionally).
+        /// On epoll, errors and hang-ups are always reported, whatever the
+    /// interest (the kernel delivers `EPOLLERR` and `EPOLLHUP`
+    /// unconditionally). On kqueue they arrive as `EV_EOF` and error flags
+    /// on the events of the directions registered, so a `WRITABLE`-only
+    /// registration does not learn that the reading side closed.
     ///
     /// # Examples
     ///
@@ -32,6 +34,10 @@ bitflags::bitflags! {
         const WRITABLE = 1 << 1;
         /// Priority data: TCP urgent data, or an exceptional condition on
         /// files such as `/proc/self/mounts` or a tty master (`EPOLLPRI`).
+                ///
+        /// Only the epoll backend watches it: the kqueue backend on Linux
+        /// (`--cfg evq_force_kqueue`) rejects it with
+        /// [`Error::InvalidInput`](crate::Error::InvalidInput).
         #[cfg(any(target_os = "linux", target_os = "android"))]
         #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
         const PRIORITY = 1 << 2;

@@ -44,7 +44,8 @@
 //!   alternatives (level, oneshot).
 //! - **Events can be spurious.** Readiness is a hint; the non-blocking
 //!   call's `WouldBlock` is the truth. Put sources in non-blocking mode.
-//! - **Errors and hang-ups are always reported**, whatever the interest.
+//! - **Errors and hang-ups are always reported** on epoll, whatever the
+//!   interest; on kqueue, on the directions registered.
 //! - **Registrations follow the open file, not the fd number**: see
 //!   [`Registry`] on closing and duplicated descriptors.
 //!

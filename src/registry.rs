@@ -37,7 +37,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 /// | `register*` | the fd is already registered here | [`Error::AlreadyRegistered`] |
 /// | `reregister*`, `deregister` | the fd is not registered here | [`Error::NotRegistered`] |
 /// | `register*`, `reregister*` | `interest` is empty | [`Error::InvalidInput`] |
-/// | any | the OS refuses, e.g. a regular file (`EPERM`) or a closed fd (`EBADF`) | [`Error::Os`] |
+/// | any | the OS refuses, e.g. a regular file on epoll (`EPERM`) or a closed fd (`EBADF`) | [`Error::Os`] |
 #[derive(Debug)]
 pub struct Registry {
     selector: Selector,
@@ -62,7 +62,9 @@ impl Registry {
     /// Makes one `epoll_ctl(EPOLL_CTL_ADD)` call
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
     /// on kqueue, one `kevent` call adding a filter per direction
-    /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)), or two if the fd's record is stale.
+    /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)),
+    /// and one more, which changes nothing, to ask the kernel when evq's
+    /// record says the fd is registered already.
     ///
     /// # Examples
     ///
@@ -103,12 +105,15 @@ impl Registry {
     /// registered with this poll instance, with [`Error::InvalidInput`] if
     /// `interest` is empty, and with [`Error::Os`] if the OS cannot watch
     /// it: regular files and directories are always "ready" and epoll
-    /// refuses them (`EPERM`).
+    /// refuses them (`EPERM`); kqueue accepts them, and reports them
+    /// readable and writable.
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_ADD)` call
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
     /// on kqueue, one `kevent` call adding a filter per direction
-    /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)), or two if the fd's record is stale.
+    /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)),
+    /// and one more, which changes nothing, to ask the kernel when evq's
+    /// record says the fd is registered already.
     #[doc(alias = "epoll_ctl")]
     pub fn register_with<S: AsFd + ?Sized>(
         &self,

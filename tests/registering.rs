@@ -1,19 +1,26 @@
 //! Registering, changing and removing sources: the errors a caller can match
 //! on, which sources are accepted, and what the kernel watches afterwards.
-#![cfg(any(target_os = "linux", target_os = "android"))]
 
 mod util;
 
-use evq::{Error, Event, Events, Interest, Poll, Registry, Token, Trigger};
+use evq::{Error, Event, Events, Interest, Poll, Token, Trigger};
 use std::collections::{HashMap, HashSet};
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
 use std::time::Instant;
-use util::{eventfd, eventfd_add, pipe, poll_now, socketpair, tcp_pair, PATIENCE};
+use util::{pipe, poll_now, socketpair, tcp_pair, PATIENCE};
+// For /proc/self/limits and the temp files of the epoll-only EPERM tests.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use std::fs;
+// For the epoll-only EPERM tests.
+#[cfg(evq_epoll)]
+use {evq::Registry, std::path::PathBuf};
+// Only the epoll backend's bindings have eventfd.
+#[cfg(evq_epoll)]
+use util::{eventfd, eventfd_add};
 
 fn setup() -> (Poll, Events) {
     (Poll::new().expect("Poll::new"), Events::with_capacity(64))
@@ -36,8 +43,10 @@ fn send(peer: &UnixStream) {
 
 /// A path under the temp directory that no other test (or test run) uses,
 /// removed (as a file or a directory) when dropped.
+#[cfg(evq_epoll)] // only the EPERM tests use it
 struct TempPath(PathBuf);
 
+#[cfg(evq_epoll)] // only the EPERM tests use it
 impl TempPath {
     fn new(name: &str) -> TempPath {
         let unique = format!("evq-registering-{}-{name}", std::process::id());
@@ -45,6 +54,7 @@ impl TempPath {
     }
 }
 
+#[cfg(evq_epoll)] // only the EPERM tests use it
 impl Drop for TempPath {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.0).or_else(|_| fs::remove_dir(&self.0));
@@ -53,6 +63,9 @@ impl Drop for TempPath {
 
 /// Asserts that registering `source` fails with `EPERM` and a message that
 /// names the call and the fd.
+// epoll refuses regular files and directories; kqueue watches them
+// (EVFILT_READ on a vnode), so this and the tests below are epoll's.
+#[cfg(evq_epoll)]
 fn assert_refused_with_eperm(registry: &Registry, source: &File) {
     let fd = source.as_raw_fd();
     let error = registry
@@ -182,6 +195,7 @@ fn an_empty_interest_is_invalid_input() {
     poll.registry().register(&c, Token(2), mixed).unwrap();
 }
 
+#[cfg(evq_epoll)] // kqueue watches regular files
 #[test]
 fn a_regular_file_is_refused_with_eperm() {
     let poll = Poll::new().unwrap();
@@ -190,6 +204,7 @@ fn a_regular_file_is_refused_with_eperm() {
     assert_refused_with_eperm(poll.registry(), &file);
 }
 
+#[cfg(evq_epoll)] // kqueue watches directories
 #[test]
 fn a_directory_is_refused_with_eperm() {
     let poll = Poll::new().unwrap();
@@ -217,18 +232,44 @@ fn every_kind_of_source_registers_without_wrappers() {
     registry.register(&unix, Token(2), readable).unwrap();
     send(&unix_peer);
 
-    let owned: OwnedFd = eventfd();
-    registry.register(&owned, Token(3), readable).unwrap();
-    eventfd_add(&owned, 1);
+    // Tokens 3 to 5: an OwnedFd, a BorrowedFd and a File. eventfds on
+    // epoll; kqueue platforms have no eventfd, so pipe read ends there.
+    #[cfg(evq_epoll)]
+    let _eventfds = {
+        let owned: OwnedFd = eventfd();
+        registry.register(&owned, Token(3), readable).unwrap();
+        eventfd_add(&owned, 1);
 
-    let borrowed_owner = eventfd();
-    let borrowed = borrowed_owner.as_fd();
-    registry.register(&borrowed, Token(4), readable).unwrap();
-    eventfd_add(&borrowed_owner, 1);
+        let borrowed_owner = eventfd();
+        let borrowed = borrowed_owner.as_fd();
+        registry.register(&borrowed, Token(4), readable).unwrap();
+        eventfd_add(&borrowed_owner, 1);
 
-    let file = File::from(eventfd());
-    registry.register(&file, Token(5), readable).unwrap();
-    (&file).write_all(&1u64.to_ne_bytes()).unwrap();
+        let file = File::from(eventfd());
+        registry.register(&file, Token(5), readable).unwrap();
+        (&file).write_all(&1u64.to_ne_bytes()).unwrap();
+        (owned, borrowed_owner, file)
+    };
+    #[cfg(evq_kqueue)]
+    let _pipes = {
+        let (reader, mut owned_writer) = pipe();
+        let owned = OwnedFd::from(reader);
+        registry.register(&owned, Token(3), readable).unwrap();
+        owned_writer.write_all(b"x").unwrap();
+
+        let (borrowed_owner, mut borrowed_writer) = pipe();
+        let borrowed = borrowed_owner.as_fd();
+        registry.register(&borrowed, Token(4), readable).unwrap();
+        borrowed_writer.write_all(b"x").unwrap();
+
+        let (reader, mut file_writer) = pipe();
+        let file = File::from(OwnedFd::from(reader));
+        registry.register(&file, Token(5), readable).unwrap();
+        file_writer.write_all(b"x").unwrap();
+        // The writers stay open: the readers see data, not end of file.
+        let writers = (owned_writer, borrowed_writer, file_writer);
+        (owned, borrowed_owner, file, writers)
+    };
 
     let (pipe_reader, mut pipe_writer) = pipe();
     registry.register(&pipe_reader, Token(6), readable).unwrap();
@@ -352,6 +393,8 @@ fn a_reused_fd_number_can_be_registered_again() {
     assert_eq!(all[0].token(), Token(2));
 }
 
+// epoll's behaviour; the kqueue counterpart follows.
+#[cfg(evq_epoll)]
 #[test]
 fn a_duplicated_fd_keeps_the_registration_alive_after_close() {
     let (mut poll, mut events) = setup();
@@ -379,6 +422,31 @@ fn a_duplicated_fd_keeps_the_registration_alive_after_close() {
     send(&b);
     drop(duplicate);
     assert!(reported(&mut poll, &mut events, Token(1)).is_empty());
+}
+
+// kqueue keys filters by fd number, and closing an fd removes its filters.
+#[cfg(evq_kqueue)]
+#[test]
+fn closing_a_registered_fd_removes_the_registration_despite_a_duplicate() {
+    let (mut poll, mut events) = setup();
+    let (a, b) = socketpair();
+    let duplicate = a.try_clone().unwrap();
+    poll.registry()
+        .register(&a, Token(1), Interest::READABLE)
+        .unwrap();
+
+    // As documented on `Registry`: on kqueue, closing any fd removes the
+    // registrations made through it, although the duplicate keeps the
+    // file open.
+    drop(a);
+    send(&b);
+    assert!(reported(&mut poll, &mut events, Token(1)).is_empty());
+
+    // The duplicate's number was never registered.
+    assert!(matches!(
+        poll.registry().deregister(&duplicate),
+        Err(Error::NotRegistered { .. })
+    ));
 }
 
 #[test]
@@ -446,17 +514,43 @@ fn errors_convert_to_io_errors_of_the_same_kind() {
 }
 
 /// The soft `RLIMIT_NOFILE` of this process, from `/proc/self/limits`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn open_files_soft_limit() -> Option<usize> {
     let limits = fs::read_to_string("/proc/self/limits").ok()?;
     let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
+/// The soft `RLIMIT_NOFILE` of this process, from `getrlimit` (no /proc
+/// here).
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn open_files_soft_limit() -> Option<usize> {
+    use std::ffi::c_int;
+    /// `struct rlimit`: `rlim_t` is 64 bits on macOS, iOS and the BSDs.
+    #[repr(C)]
+    struct Rlimit {
+        cur: u64,
+        max: u64,
+    }
+    extern "C" {
+        fn getrlimit(resource: c_int, rlimit: *mut Rlimit) -> c_int;
+    }
+    /// The same on macOS, iOS and the BSDs (not on Linux).
+    const RLIMIT_NOFILE: c_int = 8;
+    let mut rlimit = Rlimit { cur: 0, max: 0 };
+    // SAFETY: `rlimit` is a writable `struct rlimit`.
+    let ret = unsafe { getrlimit(RLIMIT_NOFILE, &mut rlimit) };
+    (ret == 0).then(|| usize::try_from(rlimit.cur).unwrap_or(usize::MAX))
+}
+
 #[test]
 fn a_thousand_ready_fds_are_each_reported_exactly_once() {
     const COUNT: usize = 1000;
+    // An eventfd each on epoll; a pipe each (two fds) on kqueue platforms,
+    // which have no eventfd.
+    const FDS_EACH: usize = if cfg!(evq_epoll) { 1 } else { 2 };
     // Generous: other tests of this binary run in parallel and hold fds too.
-    let needed = util::open_fds() + COUNT + 64;
+    let needed = util::open_fds() + FDS_EACH * COUNT + 64;
     if let Some(limit) = open_files_soft_limit() {
         assert!(
             needed <= limit,
@@ -467,14 +561,23 @@ fn a_thousand_ready_fds_are_each_reported_exactly_once() {
 
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(256);
+    #[cfg(evq_epoll)] // eventfds
     let fds: Vec<OwnedFd> = (0..COUNT).map(|_| eventfd()).collect();
+    #[cfg(evq_kqueue)] // pipes, whose writers stay open: data, not end of file
+    let (fds, mut writers): (Vec<io::PipeReader>, Vec<io::PipeWriter>) =
+        (0..COUNT).map(|_| pipe()).unzip();
     for (i, fd) in fds.iter().enumerate() {
         poll.registry()
             .register(fd, Token(i), Interest::READABLE)
             .unwrap();
     }
+    #[cfg(evq_epoll)] // eventfds
     for fd in &fds {
         eventfd_add(fd, 1);
+    }
+    #[cfg(evq_kqueue)] // pipes
+    for writer in &mut writers {
+        writer.write_all(b"x").unwrap();
     }
 
     let mut times_seen: HashMap<Token, usize> = HashMap::new();

@@ -116,11 +116,9 @@ impl Selector {
         let mut registered = self.lock();
         if let Some(old) = registered.get(fd) {
             // The record says registered. Either it is (an error), or the
-            // fd was closed since, maybe with its number reused (the kernel
-            // forgot the filters): deleting the recorded filters tells which.
-            if let Ok(true) = self.delete_filters(fd, old.interest) {
-                // It was live: put it back as it was, and refuse.
-                self.apply(fd, &adds(fd, old))?;
+            // fd was closed since, maybe with its number reused, and the
+            // kernel forgot the filters: ask it, without changing anything.
+            if self.any_filter_exists(fd, old)? {
                 return Err(Error::AlreadyRegistered { fd });
             }
             // Stale. The add below reports a closed fd (EBADF) itself.
@@ -154,19 +152,25 @@ impl Selector {
         let deleted = changes.len();
         changes.extend(adds(fd, new));
         let receipts = self.submit(&changes)?;
-        if receipts[..deleted].iter().all(|r| r.is_not_found()) {
-            // Stale record: the fd was closed and its number reused since.
-            // Undo the adds, which landed on the new file.
+        let (deleted, added) = receipts.split_at(deleted.min(receipts.len()));
+        if deleted.iter().all(|r| r.errno() != 0) {
+            // None of the old filters exists: the fd was closed (EBADF),
+            // or closed and its number reused (ENOENT), or the kernel
+            // dropped them itself (FreeBSD does so for a pipe's writer once
+            // the reader is gone). The registration is gone: undo the adds,
+            // which may have landed on a new file.
             registered.set(fd, None);
-            self.submit(&deletes(fd, new.interest))?;
-            return Err(Error::NotRegistered { fd });
+            if added.iter().any(|r| r.errno() == 0) {
+                self.submit(&deletes(fd, new.interest))?;
+            }
+            return Err(gone(fd, deleted));
         }
-        if receipts[..deleted].iter().all(|r| r.errno() == EBADF) {
-            registered.set(fd, None); // closed since
-        }
-        first_error(&receipts, "kevent(EV_DELETE, EV_ADD)", fd)?;
-        registered.set(fd, Some(new));
-        Ok(())
+        // Some old filters were deleted; one the kernel dropped by itself
+        // (ENOENT) is no error.
+        let outcome = first_error(added, "kevent(EV_ADD)", fd);
+        let any_added = added.iter().any(|r| r.errno() == 0);
+        registered.set(fd, any_added.then_some(new));
+        outcome
     }
 
     /// One `kevent` deleting the registration's filters.
@@ -176,10 +180,13 @@ impl Selector {
             return Err(Error::NotRegistered { fd });
         };
         registered.set(fd, None);
-        if self.delete_filters(fd, old.interest)? {
+        let receipts = self.submit(&deletes(fd, old.interest))?;
+        // One deleted filter is enough: the kernel may have dropped the
+        // other by itself (see `reregister`).
+        if receipts.iter().any(|r| r.errno() == 0) {
             Ok(())
         } else {
-            Err(Error::NotRegistered { fd })
+            Err(gone(fd, &receipts))
         }
     }
 
@@ -243,15 +250,17 @@ impl Selector {
         Ok(receipts)
     }
 
-    /// Deletes the filters of `interest` on `fd`: `Ok(true)` if they
-    /// existed, `Ok(false)` if the kernel knew none of them (`ENOENT`).
-    fn delete_filters(&self, fd: RawFd, interest: Interest) -> Result<bool> {
-        let receipts = self.submit(&deletes(fd, interest))?;
-        if receipts.iter().all(|r| r.is_not_found()) {
-            return Ok(false);
+    /// Whether the kernel still has any of `registration`'s filters on
+    /// `fd`. A change with no action flag modifies nothing (the `udata`
+    /// and filter flags it carries are the ones registered), but the
+    /// kernel answers `ENOENT` for a filter it does not have.
+    fn any_filter_exists(&self, fd: RawFd, registration: Registration) -> Result<bool> {
+        let mut probes = Changes::default();
+        for filter in filters(registration.interest) {
+            probes.push(change(fd as usize, filter, 0, 0, registration.token));
         }
-        first_error(&receipts, "kevent(EV_DELETE)", fd)?;
-        Ok(true)
+        let receipts = self.submit(&probes)?;
+        Ok(receipts.iter().any(|r| r.errno() == 0))
     }
 
     /// Submits `changes` and reports the first failed one.
@@ -414,9 +423,6 @@ fn supported(interest: Interest) -> Result<Interest> {
 /// (0 for success).
 trait Receipt {
     fn errno(&self) -> i32;
-    fn is_not_found(&self) -> bool {
-        self.errno() == ENOENT
-    }
 }
 
 impl Receipt for RawEvent {
@@ -429,9 +435,22 @@ impl Receipt for RawEvent {
     }
 }
 
-/// `ENOENT` and `EBADF` are 2 and 9 on every Unix.
-const ENOENT: i32 = 2;
+/// `EBADF` is 9 on every Unix.
 const EBADF: i32 = 9;
+
+/// The error for a registration none of whose filters exists any more:
+/// `Os(EBADF)` if the fd is closed, as epoll reports, else `NotRegistered`.
+fn gone(fd: RawFd, receipts: &[RawEvent]) -> Error {
+    if receipts.iter().all(|r| r.errno() == EBADF) {
+        Error::Os {
+            operation: "kevent(EV_DELETE)",
+            fd: Some(fd),
+            source: std::io::Error::from_raw_os_error(EBADF),
+        }
+    } else {
+        Error::NotRegistered { fd }
+    }
+}
 
 pub(crate) fn first_error(receipts: &[RawEvent], operation: &'static str, fd: RawFd) -> Result<()> {
     match receipts

@@ -2,11 +2,16 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use evq::{Event, Events, Poll, Token};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
+// For the eventfd helpers, which only the epoll backend has.
+#[cfg(evq_epoll)]
+use std::{
+    io::Write,
+    os::fd::{FromRawFd, OwnedFd},
+};
 
 /// Long enough that a poll expected to see an event never times out on a
 /// loaded machine; a test only waits this long when it is failing.
@@ -37,6 +42,8 @@ pub fn tcp_pair() -> (TcpStream, TcpStream) {
 }
 
 /// A non-blocking, close-on-exec eventfd, made through evq's own bindings.
+// Only the epoll backend's bindings have eventfd (kqueue platforms have none).
+#[cfg(evq_epoll)]
 pub fn eventfd() -> OwnedFd {
     let flags = (evq::sys::EFD_CLOEXEC | evq::sys::EFD_NONBLOCK) as i32;
     // SAFETY: eventfd takes no pointers.
@@ -47,6 +54,7 @@ pub fn eventfd() -> OwnedFd {
 }
 
 /// Adds `n` to an eventfd's counter, making it readable.
+#[cfg(evq_epoll)]
 pub fn eventfd_add(fd: &OwnedFd, n: u64) {
     let mut file = std::fs::File::from(fd.try_clone().unwrap());
     file.write_all(&n.to_ne_bytes()).expect("eventfd write");
@@ -99,8 +107,46 @@ pub fn expect_no_event(poll: &mut Poll, events: &mut Events, token: Token) {
 }
 
 /// The number of open descriptors of this process.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd")
         .expect("/proc/self/fd")
         .count()
+}
+
+/// The number of open descriptors of this process.
+// No /proc here, and /dev/fd is no substitute: without fdescfs mounted,
+// FreeBSD's lists only 0 to 2.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn open_fds() -> usize {
+    open_fd_numbers().len()
+}
+
+/// The descriptors this process has open: the numbers below the descriptor
+/// table size (`getdtablesize`, the soft `RLIMIT_NOFILE`) that
+/// `fcntl(F_GETFD)` accepts.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn open_fd_numbers() -> Vec<std::os::fd::RawFd> {
+    extern "C" {
+        fn getdtablesize() -> std::ffi::c_int;
+    }
+    // SAFETY: getdtablesize takes no arguments.
+    let size = unsafe { getdtablesize() };
+    (0..size).filter(|&fd| fd_flags(fd).is_some()).collect()
+}
+
+/// `fcntl(fd, F_GETFD)`: the descriptor flags of `fd` (`FD_CLOEXEC`), or
+/// `None` if `fd` is not open.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn fd_flags(fd: std::os::fd::RawFd) -> Option<std::ffi::c_int> {
+    use std::ffi::c_int;
+    extern "C" {
+        fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
+    }
+    /// The same on every Unix.
+    const F_GETFD: c_int = 1;
+    // SAFETY: F_GETFD takes no argument and only looks the number up; an
+    // fd that is not open is reported as EBADF.
+    let flags = unsafe { fcntl(fd, F_GETFD) };
+    (flags != -1).then_some(flags)
 }
