@@ -251,9 +251,11 @@ impl Selector {
     }
 
     /// Whether the kernel still has any of `registration`'s filters on
-    /// `fd`. A change with no action flag modifies nothing (the `udata`
-    /// and filter flags it carries are the ones registered), but the
-    /// kernel answers `ENOENT` for a filter it does not have.
+    /// `fd`. A change with no action flag neither adds, deletes, enables
+    /// nor disables (so a fired oneshot stays disarmed) and carries the
+    /// registered `udata` and filter flags; at most it re-reports current
+    /// readiness, like any spurious event. For a filter the kernel does
+    /// not have, it answers `ENOENT`.
     fn any_filter_exists(&self, fd: RawFd, registration: Registration) -> Result<bool> {
         let mut probes = Changes::default();
         for filter in filters(registration.interest) {
