@@ -56,7 +56,7 @@ impl Event {
     }
 
     /// The source has a pending error (`EPOLLERR`; `EV_ERROR`): read it with
-        /// `take_error()` on a socket, or see it from the next read or write.
+    /// `take_error()` on a socket, or see it from the next read or write.
     /// On epoll always reported, whatever the interest; on kqueue, on the
     /// events of the directions registered (`EV_EOF` with an error code).
     #[inline]

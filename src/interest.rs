@@ -7,7 +7,7 @@ bitflags::bitflags! {
     /// is rejected with [`Error::InvalidInput`](crate::Error::InvalidInput),
     /// and bits outside them are ignored.
     ///
-        /// On epoll, errors and hang-ups are always reported, whatever the
+    /// On epoll, errors and hang-ups are always reported, whatever the
     /// interest (the kernel delivers `EPOLLERR` and `EPOLLHUP`
     /// unconditionally). On kqueue they arrive as `EV_EOF` and error flags
     /// on the events of the directions registered, so a `WRITABLE`-only
@@ -34,7 +34,7 @@ bitflags::bitflags! {
         const WRITABLE = 1 << 1;
         /// Priority data: TCP urgent data, or an exceptional condition on
         /// files such as `/proc/self/mounts` or a tty master (`EPOLLPRI`).
-                ///
+        ///
         /// Only the epoll backend watches it: the kqueue backend on Linux
         /// (`--cfg evq_force_kqueue`) rejects it with
         /// [`Error::InvalidInput`](crate::Error::InvalidInput).
