@@ -143,6 +143,15 @@ fn libkqueue_bindings(_manifest_dir: &Path, out_dir: &Path, _target: &str) -> Pa
 
 #[cfg(feature = "bindgen")]
 fn target_bindings(manifest_dir: &Path, out_dir: &Path, target: &str, backend: Backend) -> PathBuf {
+    // docs.rs has neither libclang nor foreign headers: document the
+    // committed bindings even if a feature set turned `bindgen` on.
+    println!("cargo::rerun-if-env-changed=DOCS_RS");
+    let committed = manifest_dir
+        .join(COMMITTED_DIR)
+        .join(format!("{target}.rs"));
+    if env::var_os("DOCS_RS").is_some() && committed.is_file() {
+        return committed;
+    }
     // The build target: its configured or known headers, or else clang's
     // default search (a native build on any distribution).
     let headers = configured_includes(target, true)
