@@ -46,15 +46,17 @@
 //!   call's `WouldBlock` is the truth. Put sources in non-blocking mode.
 //! - **Errors and hang-ups are always reported** on epoll, whatever the
 //!   interest; on kqueue, on the directions registered.
-//! - **Registrations follow the open file, not the fd number**: see
+//! - **Close with care**: on epoll a registration follows the open file,
+//!   so closing one of several duplicated fds leaves it in place; see
 //!   [`Registry`] on closing and duplicated descriptors.
 //!
 //! # Layers
 //!
 //! [`sys`] is bindgen's output for the C headers, [`Poll`] and friends the
 //! typed API; in between, one private backend file per kernel mechanism
-//! turns each call into exactly one system call. Failures carry the call's
-//! name, the fd and the errno: see [`Error`].
+//! turns each call into one system call (each method's docs name it, and
+//! the rare cases that take two). Failures carry the call's name, the fd
+//! and the errno: see [`Error`].
 
 #![deny(missing_docs, unsafe_op_in_unsafe_fn, unsafe_code)]
 #![warn(rust_2018_idioms, clippy::undocumented_unsafe_blocks)]
@@ -73,6 +75,7 @@ mod poll;
 mod registry;
 mod token;
 mod trigger;
+mod wake_gate;
 mod waker;
 
 #[allow(unsafe_code)]

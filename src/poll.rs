@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 /// `&mut self`, so one thread polls at a time while any number register
 /// through the [`Registry`] (or its [`try_clone`](Registry::try_clone)s).
 ///
-/// Dropping the `Poll` closes its descriptor; registered sources are not
-/// closed, they are only no longer watched.
+/// Dropping the `Poll` closes its descriptor. The kernel queue and its
+/// registrations live on while any [`Registry::try_clone`] handle (or, on
+/// kqueue, any [`Waker`](crate::Waker)) of it does. evq never closes a
+/// registered source.
 ///
 /// # Examples
 ///
@@ -95,14 +97,15 @@ impl Poll {
     ///   steps.
     ///
     /// A signal that interrupts the wait (`EINTR`) does not end it: the
-    /// wait resumes for the time that is left, so the total never exceeds
-    /// the one asked for.
+    /// wait resumes for the time that is left, measured from the start,
+    /// rather than starting the full timeout again.
     ///
     /// Fails with [`Error::InvalidInput`] if `events` has zero capacity.
     ///
     /// Makes one `epoll_wait` call per wait
     /// ([`epoll_wait(2)`](https://man7.org/linux/man-pages/man2/epoll_wait.2.html)),
-    /// or one `kevent` call, whose timeout is exact to the nanosecond
+    /// or one `kevent` call, whose timeout is a `timespec` (nanoseconds;
+    /// NetBSD and OpenBSD count in clock ticks, rounding up)
     /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
     #[doc(alias = "epoll_wait")]
     pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> Result<()> {
@@ -122,7 +125,10 @@ impl Poll {
         let mut remaining = timeout;
         loop {
             match self.registry.selector().select(buffer, capacity, remaining) {
-                Ok(()) if !buffer.is_empty() => return Ok(()),
+                Ok(()) if !buffer.is_empty() => {
+                    self.registry.wake_gate().events_collected();
+                    return Ok(());
+                }
                 Ok(()) if remaining == Some(Duration::ZERO) => return Ok(()),
                 // Timed out (possibly early, after a clamped wait) or
                 // interrupted: wait again for whatever is left.

@@ -1,8 +1,10 @@
 //! Adding, changing and removing the sources a `Poll` watches.
 
 use crate::backend::Selector;
+use crate::wake_gate::WakeGate;
 use crate::{Error, Interest, Result, Token, Trigger};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::Arc;
 
 /// Adds, changes and removes the sources a [`Poll`](crate::Poll) watches.
 ///
@@ -19,7 +21,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 ///
 /// # What the kernel watches, and closing
 ///
-/// Registrations belong to the open file, not to the fd number. On Linux,
+/// On Linux, registrations belong to the open file, not to the fd number:
 /// closing an fd removes its registration only when it was the last fd
 /// referring to that open file: if the fd was duplicated (`dup`,
 /// `try_clone`, `fork`), the registration lives on, keeps reporting events
@@ -27,8 +29,15 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 /// the closed number (`EBADF`), nor through the duplicate (epoll keys a
 /// registration by fd number *and* open file, so that is
 /// [`Error::NotRegistered`]). Deregister before closing a source that has
-/// duplicates. On kqueue, closing any fd removes the registrations made
-/// through it.
+/// duplicates.
+///
+/// kqueue keys registrations by fd number, and closing an fd removes the
+/// registrations made through it even if duplicates remain. A later
+/// `register` of the same number (a new file that reused it) works. Some
+/// kernels also drop a filter by themselves (FreeBSD, for a pipe's writer
+/// once the reader is gone); `reregister` and `deregister` then still
+/// succeed. On kqueue a failed `reregister` leaves the source unregistered
+/// (epoll keeps the old registration).
 ///
 /// # Errors
 ///
@@ -41,15 +50,23 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 #[derive(Debug)]
 pub struct Registry {
     selector: Selector,
+    wake_gate: Arc<WakeGate>,
 }
 
 impl Registry {
     pub(crate) fn new(selector: Selector) -> Registry {
-        Registry { selector }
+        Registry {
+            selector,
+            wake_gate: Arc::default(),
+        }
     }
 
     pub(crate) fn selector(&self) -> &Selector {
         &self.selector
+    }
+
+    pub(crate) fn wake_gate(&self) -> &Arc<WakeGate> {
+        &self.wake_gate
     }
 
     /// Starts watching `source` for `interest`, edge-triggered, reporting
@@ -63,7 +80,7 @@ impl Registry {
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
     /// on kqueue, one `kevent` call adding a filter per direction
     /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)),
-    /// and one more, which changes nothing, to ask the kernel when evq's
+    /// and one more, which changes no registration, to ask the kernel when evq's
     /// record says the fd is registered already.
     ///
     /// # Examples
@@ -105,14 +122,13 @@ impl Registry {
     /// registered with this poll instance, with [`Error::InvalidInput`] if
     /// `interest` is empty, and with [`Error::Os`] if the OS cannot watch
     /// it: regular files and directories are always "ready" and epoll
-    /// refuses them (`EPERM`); kqueue accepts them, and reports them
-    /// readable and writable.
+    /// refuses them (`EPERM`); kqueue accepts them.
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_ADD)` call
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
     /// on kqueue, one `kevent` call adding a filter per direction
     /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)),
-    /// and one more, which changes nothing, to ask the kernel when evq's
+    /// and one more, which changes no registration, to ask the kernel when evq's
     /// record says the fd is registered already.
     #[doc(alias = "epoll_ctl")]
     pub fn register_with<S: AsFd + ?Sized>(
@@ -203,7 +219,10 @@ impl Registry {
     /// `fcntl(F_DUPFD_CLOEXEC)`
     /// ([`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)).
     pub fn try_clone(&self) -> Result<Registry> {
-        self.selector.try_clone().map(Registry::new)
+        Ok(Registry {
+            selector: self.selector.try_clone()?,
+            wake_gate: Arc::clone(&self.wake_gate),
+        })
     }
 }
 

@@ -1,7 +1,9 @@
 //! Waking a blocked `Poll::poll` from another thread.
 
 use crate::backend::WakerFd;
+use crate::wake_gate::{LastWrite, WakeGate};
 use crate::{Registry, Result, Token};
+use std::sync::Arc;
 
 /// Wakes a thread blocked in [`Poll::poll`](crate::Poll::poll) from any
 /// other thread, or from a signal handler.
@@ -9,8 +11,11 @@ use crate::{Registry, Result, Token};
 /// The waker is a source registered with the poll: [`wake`](Waker::wake)
 /// makes the poll report an event with the waker's token, readable. Wakes
 /// that happen before the poll collects the event are coalesced into that
-/// one event; a wake after it was collected produces a new one. There is
-/// nothing to drain or reset after the event.
+/// one event, and cost no system call; a wake after it was collected
+/// produces a new one. There is nothing to drain or reset after the event.
+///
+/// Keep the waker alive until its wakes have been seen: dropping it removes
+/// an event the poll has not collected yet.
 ///
 /// On Linux the waker is an eventfd
 /// ([`eventfd(2)`](https://man7.org/linux/man-pages/man2/eventfd.2.html)),
@@ -42,6 +47,8 @@ use crate::{Registry, Result, Token};
 #[derive(Debug)]
 pub struct Waker {
     inner: WakerFd,
+    gate: Arc<WakeGate>,
+    last_write: LastWrite,
 }
 
 impl Waker {
@@ -52,15 +59,37 @@ impl Waker {
     /// descriptor (its number identifies the user event) and adds the
     /// `EVFILT_USER` event with one `kevent` call.
     pub fn new(registry: &Registry, token: Token) -> Result<Waker> {
-        WakerFd::new(registry.selector(), token).map(|inner| Waker { inner })
+        let inner = WakerFd::new(registry.selector(), token)?;
+        let gate = Arc::clone(registry.wake_gate());
+        let last_write = gate.add_waker();
+        Ok(Waker {
+            inner,
+            gate,
+            last_write,
+        })
     }
 
     /// Makes the poll report the waker's token, waking it if it is blocked.
     ///
-    /// Async-signal-safe: one `write(2)` to the eventfd (one `kevent` call
-    /// on kqueue), no locks, no allocation, so it may be called from a
+    /// Makes no system call while the event of an earlier wake is still
+    /// waiting to be collected, and otherwise one: a `write(2)` to the
+    /// eventfd, or a `kevent` call on kqueue. Async-signal-safe: no locks,
+    /// no allocation (two atomic operations), so it may be called from a
     /// signal handler.
     pub fn wake(&self) -> Result<()> {
-        self.inner.wake()
+        if !self.gate.must_write(&self.last_write) {
+            return Ok(());
+        }
+        let result = self.inner.wake();
+        if result.is_err() {
+            self.gate.write_failed(&self.last_write);
+        }
+        result
+    }
+}
+
+impl Drop for Waker {
+    fn drop(&mut self) {
+        self.gate.remove_waker();
     }
 }

@@ -6,7 +6,7 @@ mod util;
 use evq::{Event, Events, Poll, Token, Waker};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
-use util::{expect_event, poll_now};
+use util::{expect_event, poll_now, PATIENCE};
 // For the eventfd counter test, which only the epoll backend has.
 #[cfg(evq_epoll)]
 use {
@@ -186,6 +186,7 @@ fn registered_fd(poll: &Poll, token: Token) -> RawFd {
 // waker is an EVFILT_USER event, which has no counter.
 #[cfg(evq_epoll)]
 #[test]
+#[cfg_attr(miri, ignore = "Miri isolates the file system and /proc")]
 fn wake_succeeds_even_when_the_counter_is_full() {
     let mut poll = Poll::new().unwrap();
     let waker = Waker::new(poll.registry(), WAKE).unwrap();
@@ -206,4 +207,92 @@ fn wake_succeeds_even_when_the_counter_is_full() {
     assert_eq!(tokens(&poll_now(&mut poll, &mut events)), [WAKE]);
     waker.wake().unwrap();
     assert_eq!(tokens(&poll_now(&mut poll, &mut events)), [WAKE]);
+}
+
+/// Reads and resets an eventfd's counter: how much was written since the
+/// last read.
+#[cfg(evq_epoll)]
+fn take_count(eventfd: &std::os::fd::OwnedFd) -> u64 {
+    use std::io::Read;
+    let mut bytes = [0u8; 8];
+    let mut file = std::fs::File::from(eventfd.try_clone().unwrap());
+    match file.read_exact(&mut bytes) {
+        Ok(()) => u64::from_ne_bytes(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+        Err(e) => panic!("eventfd read: {e}"),
+    }
+}
+
+// Each write of the epoll waker adds 1 to its eventfd's counter, so the
+// counter shows how many wakes made a system call.
+#[cfg(evq_epoll)]
+#[test]
+#[cfg_attr(miri, ignore = "Miri isolates the file system and /proc")]
+fn wakes_while_one_is_pending_make_no_system_call() {
+    let mut poll = Poll::new().unwrap();
+    let waker = Waker::new(poll.registry(), WAKE).unwrap();
+    let mut events = Events::with_capacity(8);
+    let fd = registered_fd(&poll, WAKE);
+    // SAFETY: `fd` is the waker's eventfd, open for as long as `waker`
+    // lives; it is only borrowed here to duplicate it.
+    let eventfd = unsafe { BorrowedFd::borrow_raw(fd) }
+        .try_clone_to_owned()
+        .unwrap();
+
+    // (Reading the counter makes the eventfd unreadable, which would drop
+    // the pending event: poll first, count after.)
+    for _ in 0..100 {
+        waker.wake().unwrap();
+    }
+    assert_eq!(tokens(&poll_now(&mut poll, &mut events)), [WAKE]);
+    assert_eq!(take_count(&eventfd), 1, "100 pending wakes, one write");
+
+    // Collected: the next wake must write again, or it would be lost.
+    waker.wake().unwrap();
+    waker.wake().unwrap();
+    assert_eq!(tokens(&poll_now(&mut poll, &mut events)), [WAKE]);
+    assert_eq!(take_count(&eventfd), 1);
+}
+
+// A lost wake leaves the poller waiting for its whole patience: each of
+// these round trips needs the previous wake to have been collected, so a
+// wake wrongly counted as pending fails the test instead of passing.
+#[test]
+#[cfg_attr(miri, ignore = "20,000 round trips take too long under Miri")]
+fn no_wake_is_lost_in_a_long_ping_pong() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::mpsc;
+
+    const ROUNDS: u64 = 20_000;
+    let mut poll = Poll::new().unwrap();
+    let waker = Arc::new(Waker::new(poll.registry(), WAKE).unwrap());
+    let sent = Arc::new(AtomicU64::new(0));
+    let (ack, acks) = mpsc::channel::<u64>();
+
+    let pinger = {
+        let (waker, sent) = (Arc::clone(&waker), Arc::clone(&sent));
+        std::thread::spawn(move || {
+            for round in 1..=ROUNDS {
+                sent.store(round, Ordering::Release);
+                waker.wake().unwrap();
+                assert_eq!(acks.recv().unwrap(), round);
+            }
+        })
+    };
+
+    let mut events = Events::with_capacity(8);
+    let mut seen = 0;
+    while seen < ROUNDS {
+        poll.poll(&mut events, Some(PATIENCE)).unwrap();
+        assert!(
+            !events.is_empty(),
+            "no wake within {PATIENCE:?} after round {seen}: a wake was lost"
+        );
+        let round = sent.load(Ordering::Acquire);
+        if round > seen {
+            seen = round;
+            ack.send(round).unwrap();
+        }
+    }
+    pinger.join().unwrap();
 }

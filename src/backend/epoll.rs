@@ -144,10 +144,14 @@ impl AsFd for Selector {
 fn timeout_ms(timeout: Option<Duration>) -> c_int {
     match timeout {
         None => -1,
+        // Whole seconds are whole milliseconds, so rounding up the
+        // sub-second part rounds up the total, without the 128-bit
+        // arithmetic of `as_nanos` on every poll.
         Some(timeout) => timeout
-            .as_nanos()
-            .div_ceil(1_000_000)
-            .min(c_int::MAX as u128) as c_int,
+            .as_secs()
+            .saturating_mul(1000)
+            .saturating_add(u64::from(timeout.subsec_nanos().div_ceil(1_000_000)))
+            .min(c_int::MAX as u64) as c_int,
     }
 }
 
@@ -254,6 +258,13 @@ mod tests {
         assert_eq!(timeout_ms(Some(Duration::from_nanos(1))), 1);
         assert_eq!(timeout_ms(Some(Duration::from_micros(1500))), 2);
         assert_eq!(timeout_ms(Some(Duration::from_millis(7))), 7);
+    }
+
+    #[test]
+    fn sub_millisecond_parts_round_up_across_whole_seconds() {
+        assert_eq!(timeout_ms(Some(Duration::new(1, 0))), 1000);
+        assert_eq!(timeout_ms(Some(Duration::new(1, 1))), 1001);
+        assert_eq!(timeout_ms(Some(Duration::new(2, 999_999_999))), 3000);
     }
 
     #[test]

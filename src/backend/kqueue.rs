@@ -28,30 +28,37 @@ use std::ptr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-/// The kernel's event record: `struct kevent` (packed on x86_64 macOS).
+/// The kernel's event record: `struct kevent` (`packed(4)` on Apple targets).
 pub(crate) type RawEvent = sys::kevent;
 
 /// The most events one `kevent` call accepts.
 pub(crate) const MAX_EVENTS: usize = c_int::MAX as usize / size_of::<RawEvent>();
 
 /// One kqueue, and the record of what is registered with it.
-#[derive(Debug)]
 pub(crate) struct Selector {
     kqueue: OwnedFd,
     registered: Arc<Mutex<Registrations>>,
 }
 
+impl std::fmt::Debug for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Selector")
+            .field("kqueue", &self.kqueue.as_raw_fd())
+            .finish_non_exhaustive()
+    }
+}
+
 /// What evq registered, indexed by fd. Only registry calls lock it.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Registrations {
     by_fd: Vec<Option<Registration>>,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// What the existence probe needs to ask about a registration.
+#[derive(Clone, Copy)]
 struct Registration {
     token: Token,
     interest: Interest,
-    trigger: Trigger,
 }
 
 impl Registrations {
@@ -100,7 +107,8 @@ impl Selector {
         })
     }
 
-    /// One `kevent` adding a filter per direction of `interest`.
+    /// One `kevent` adding a filter per direction of `interest`; one more,
+    /// first, if the record says `fd` is registered already.
     pub(crate) fn register(
         &self,
         fd: RawFd,
@@ -111,26 +119,25 @@ impl Selector {
         let new = Registration {
             token,
             interest: supported(interest)?,
-            trigger,
         };
         let mut registered = self.lock();
         if let Some(old) = registered.get(fd) {
             // The record says registered. Either it is (an error), or the
             // fd was closed since, maybe with its number reused, and the
-            // kernel forgot the filters: ask it, without changing anything.
+            // kernel forgot the filters: ask it.
             if self.any_filter_exists(fd, old)? {
                 return Err(Error::AlreadyRegistered { fd });
             }
             // Stale. The add below reports a closed fd (EBADF) itself.
             registered.set(fd, None);
         }
-        self.apply(fd, &adds(fd, new))?;
+        let receipts = self.submit(&adds(fd, new, trigger))?;
+        self.all_or_nothing(fd, new.interest, &receipts)?;
         registered.set(fd, Some(new));
         Ok(())
     }
 
-    /// One `kevent` that deletes the old filters and adds the new ones:
-    /// the deletes' receipts also prove the registration still exists.
+    /// One `kevent` that deletes the old filters and adds the new ones.
     pub(crate) fn reregister(
         &self,
         fd: RawFd,
@@ -141,35 +148,26 @@ impl Selector {
         let new = Registration {
             token,
             interest: supported(interest)?,
-            trigger,
         };
         let mut registered = self.lock();
         let Some(old) = registered.get(fd) else {
             return Err(Error::NotRegistered { fd });
         };
-        let mut changes = Changes::default();
-        changes.extend(deletes(fd, old.interest));
+        let mut changes = deletes(fd, old.interest);
         let deleted = changes.len();
-        changes.extend(adds(fd, new));
+        changes.extend(adds(fd, new, trigger));
         let receipts = self.submit(&changes)?;
         let (deleted, added) = receipts.split_at(deleted.min(receipts.len()));
-        if deleted.iter().all(|r| r.errno() != 0) {
-            // None of the old filters exists: the fd was closed (EBADF),
-            // or closed and its number reused (ENOENT), or the kernel
-            // dropped them itself (FreeBSD does so for a pipe's writer once
-            // the reader is gone). The registration is gone: undo the adds,
-            // which may have landed on a new file.
+        if deleted.iter().all(|r| errno(r) == EBADF) {
             registered.set(fd, None);
-            if added.iter().any(|r| r.errno() == 0) {
-                self.submit(&deletes(fd, new.interest))?;
-            }
-            return Err(gone(fd, deleted));
+            return Err(closed(fd));
         }
-        // Some old filters were deleted; one the kernel dropped by itself
-        // (ENOENT) is no error.
-        let outcome = first_error(added, "kevent(EV_ADD)", fd);
-        let any_added = added.iter().any(|r| r.errno() == 0);
-        registered.set(fd, any_added.then_some(new));
+        // An old filter may be gone already (ENOENT): the kernel drops some
+        // by itself (FreeBSD, a pipe's writer once the reader closed), and
+        // all of them if the fd was closed and its number reused. Either
+        // way the new filters now stand for this fd.
+        let outcome = self.all_or_nothing(fd, new.interest, added);
+        registered.set(fd, outcome.is_ok().then_some(new));
         outcome
     }
 
@@ -179,15 +177,14 @@ impl Selector {
         let Some(old) = registered.get(fd) else {
             return Err(Error::NotRegistered { fd });
         };
-        registered.set(fd, None);
         let receipts = self.submit(&deletes(fd, old.interest))?;
-        // One deleted filter is enough: the kernel may have dropped the
-        // other by itself (see `reregister`).
-        if receipts.iter().any(|r| r.errno() == 0) {
-            Ok(())
-        } else {
-            Err(gone(fd, &receipts))
+        registered.set(fd, None);
+        if receipts.iter().all(|r| errno(r) == EBADF) {
+            return Err(closed(fd));
         }
+        // ENOENT: the kernel dropped the filter itself (see `reregister`);
+        // the fd is not registered now, as asked.
+        Ok(())
     }
 
     /// One `kevent` wait into `events`' spare capacity, storing at most
@@ -262,13 +259,28 @@ impl Selector {
             probes.push(change(fd as usize, filter, 0, 0, registration.token));
         }
         let receipts = self.submit(&probes)?;
-        Ok(receipts.iter().any(|r| r.errno() == 0))
+        Ok(receipts.iter().any(|r| errno(r) == 0))
     }
 
-    /// Submits `changes` and reports the first failed one.
-    fn apply(&self, fd: RawFd, changes: &[RawEvent]) -> Result<()> {
-        let receipts = self.submit(changes)?;
-        first_error(&receipts, "kevent(EV_ADD)", fd)
+    /// Checks the receipts of the adds for `interest`'s filters; if one
+    /// failed, deletes those that were added, so the call changes nothing
+    /// (like `EPOLL_CTL_ADD`, which adds both directions or neither).
+    fn all_or_nothing(&self, fd: RawFd, interest: Interest, receipts: &[RawEvent]) -> Result<()> {
+        let Err(error) = first_error(receipts, "kevent(EV_ADD)", fd) else {
+            return Ok(());
+        };
+        let mut undo = Changes::default();
+        for (receipt, filter) in receipts.iter().zip(filters(interest)) {
+            if errno(receipt) == 0 {
+                undo.push(change(fd as usize, filter, sys::EV_DELETE, 0, Token(0)));
+            }
+        }
+        if !undo.is_empty() {
+            // The error to report is the add's; this cleanup cannot do
+            // better than try.
+            let _ = self.submit(&undo);
+        }
+        Err(error)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Registrations> {
@@ -376,8 +388,8 @@ fn filters(interest: Interest) -> impl Iterator<Item = i64> {
     .map(|(_, filter)| filter)
 }
 
-fn adds(fd: RawFd, registration: Registration) -> Changes {
-    let trigger = match registration.trigger {
+fn adds(fd: RawFd, registration: Registration, trigger: Trigger) -> Changes {
+    let trigger = match trigger {
         Trigger::Edge => sys::EV_CLEAR,
         Trigger::Level => 0,
         Trigger::Oneshot => sys::EV_DISPATCH,
@@ -404,7 +416,8 @@ fn deletes(fd: RawFd, interest: Interest) -> Changes {
     changes
 }
 
-/// The interest kqueue can watch, or `InvalidInput`.
+/// The interest kqueue can watch, or `InvalidInput`. (`Registry` has
+/// already rejected an empty one.)
 fn supported(interest: Interest) -> Result<Interest> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     if interest.contains(Interest::PRIORITY) {
@@ -412,54 +425,35 @@ fn supported(interest: Interest) -> Result<Interest> {
             reason: "kqueue has no priority filter: PRIORITY needs the epoll backend",
         });
     }
-    let watched = interest & (Interest::READABLE | Interest::WRITABLE);
-    if watched.is_empty() {
-        return Err(Error::InvalidInput {
-            reason: "kqueue watches READABLE and WRITABLE only",
-        });
-    }
-    Ok(watched)
+    Ok(interest & (Interest::READABLE | Interest::WRITABLE))
 }
 
-/// A receipt's outcome: `EV_ERROR` is always set, `data` holds the errno
-/// (0 for success).
-trait Receipt {
-    fn errno(&self) -> i32;
-}
-
-impl Receipt for RawEvent {
-    fn errno(&self) -> i32 {
-        if flags(self) & sys::EV_ERROR != 0 {
-            self.data as i32
-        } else {
-            0
-        }
+/// A receipt's outcome: with `EV_RECEIPT`, `EV_ERROR` is always set and
+/// `data` holds the errno, 0 for success.
+fn errno(receipt: &RawEvent) -> i32 {
+    if flags(receipt) & sys::EV_ERROR != 0 {
+        receipt.data as i32
+    } else {
+        0
     }
 }
 
 /// `EBADF` is 9 on every Unix.
 const EBADF: i32 = 9;
 
-/// The error for a registration none of whose filters exists any more:
-/// `Os(EBADF)` if the fd is closed, as epoll reports, else `NotRegistered`.
-fn gone(fd: RawFd, receipts: &[RawEvent]) -> Error {
-    if receipts.iter().all(|r| r.errno() == EBADF) {
-        Error::Os {
-            operation: "kevent(EV_DELETE)",
-            fd: Some(fd),
-            source: std::io::Error::from_raw_os_error(EBADF),
-        }
-    } else {
-        Error::NotRegistered { fd }
+/// The error for an fd that was closed since it was registered, as epoll
+/// reports it.
+fn closed(fd: RawFd) -> Error {
+    Error::Os {
+        operation: "kevent",
+        fd: Some(fd),
+        source: std::io::Error::from_raw_os_error(EBADF),
     }
 }
 
+/// The first failed change among `receipts`, as an `Os` error.
 pub(crate) fn first_error(receipts: &[RawEvent], operation: &'static str, fd: RawFd) -> Result<()> {
-    match receipts
-        .iter()
-        .map(Receipt::errno)
-        .find(|&errno| errno != 0)
-    {
+    match receipts.iter().map(errno).find(|&errno| errno != 0) {
         None => Ok(()),
         Some(errno) => Err(Error::Os {
             operation,
@@ -469,7 +463,8 @@ pub(crate) fn first_error(receipts: &[RawEvent], operation: &'static str, fd: Ra
     }
 }
 
-/// A `kevent` timeout: exact to the nanosecond; seconds clamped to
+/// A `kevent` timeout: to the nanosecond (the kernel may count coarser
+/// ticks, rounding up); seconds clamped to
 /// `i32::MAX` (68 years) to fit any `time_t`, `Poll::poll` waiting again
 /// for the rest.
 fn to_timespec(timeout: Duration) -> sys::timespec {

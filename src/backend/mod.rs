@@ -23,7 +23,9 @@
 //!   `is_write_closed`, `is_priority`, `flag_names`.
 //! - `MAX_EVENTS`: the most events one wait can return.
 //! - `WakerFd`: `new(&Selector, Token)` registers a wake-up source that
-//!   `wake(&self)` fires with at most one async-signal-safe syscall.
+//!   `wake(&self)` fires with one async-signal-safe syscall (three in
+//!   the eventfd's once-in-2^64 overflow); the portable `Waker` skips it
+//!   while an earlier wake is pending (`wake_gate.rs`).
 
 mod syscall;
 

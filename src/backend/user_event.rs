@@ -11,7 +11,7 @@
 //! duplicate of the kqueue descriptor, which no other waker can hold while
 //! this one lives.
 
-use super::kqueue::change;
+use super::kqueue::{change, first_error};
 use super::Selector;
 use crate::{sys, Result, Token};
 use std::os::fd::{AsFd, AsRawFd};
@@ -25,39 +25,35 @@ pub(crate) struct WakerFd {
 impl WakerFd {
     /// Adds the user event (`EV_ADD | EV_CLEAR`) with one `kevent` call.
     pub(crate) fn new(selector: &Selector, token: Token) -> Result<WakerFd> {
-        let waker = WakerFd {
-            selector: selector.try_clone()?,
-            token,
-        };
-        waker.user_event(sys::EV_ADD | sys::EV_CLEAR, 0)?;
-        Ok(waker)
+        let selector = selector.try_clone()?;
+        user_event(&selector, token, sys::EV_ADD | sys::EV_CLEAR, 0)?;
+        Ok(WakerFd { selector, token })
     }
 
     /// One `kevent` call with `NOTE_TRIGGER`; no locks, no allocation.
     pub(crate) fn wake(&self) -> Result<()> {
-        self.user_event(0, sys::NOTE_TRIGGER)
+        user_event(&self.selector, self.token, 0, sys::NOTE_TRIGGER)
     }
+}
 
-    fn user_event(&self, flags: u32, fflags: u32) -> Result<()> {
-        let ident = self.selector.as_fd().as_raw_fd() as usize;
-        let receipt = self.selector.submit(&[change(
-            ident,
-            sys::EVFILT_USER as i64,
-            flags,
-            fflags,
-            self.token,
-        )])?;
-        super::kqueue::first_error(
-            &receipt,
-            "kevent(EVFILT_USER)",
-            self.selector.as_fd().as_raw_fd(),
-        )
-    }
+/// Applies `flags` and `fflags` to the user event identified by
+/// `selector`'s descriptor number.
+fn user_event(selector: &Selector, token: Token, flags: u32, fflags: u32) -> Result<()> {
+    let ident = selector.as_fd().as_raw_fd();
+    let receipt = selector.submit(&[change(
+        ident as usize,
+        sys::EVFILT_USER as i64,
+        flags,
+        fflags,
+        token,
+    )])?;
+    first_error(&receipt, "kevent(EVFILT_USER)", ident)
 }
 
 impl Drop for WakerFd {
     fn drop(&mut self) {
-        // Nothing to report a failure to; the kqueue outlives it otherwise.
-        let _ = self.user_event(sys::EV_DELETE, 0);
+        // Not tied to a descriptor: without this it would outlive the
+        // waker. Nothing to report a failure to.
+        let _ = user_event(&self.selector, self.token, sys::EV_DELETE, 0);
     }
 }
