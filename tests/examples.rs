@@ -97,6 +97,7 @@ impl Drop for Running {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot spawn processes")]
 fn delay_client_prints_responses_in_reverse_order_then_finished() {
     // 500, 400, 300, 200, 100 ms: 100 ms between responses is plenty to
     // keep them in order on a loaded machine. Timings are not checked.
@@ -137,6 +138,7 @@ fn delay_client_prints_responses_in_reverse_order_then_finished() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot spawn processes")]
 fn delay_client_rejects_bad_arguments() {
     for args in [&["--scale", "fast"][..], &["--scale", "-1"], &["--bogus"]] {
         let (lines, status) = Running::start("delay_client", args).finish();
@@ -239,6 +241,7 @@ fn pattern(seed: u64, len: usize) -> Vec<u8> {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot spawn processes")]
 fn echo_server_echoes_for_many_clients() {
     for trigger in ["edge", "level"] {
         echo_clients(&["--trigger", trigger], 4, 3);
@@ -246,6 +249,7 @@ fn echo_server_echoes_for_many_clients() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot spawn processes")]
 fn echo_server_with_max_connections_makes_clients_wait_their_turn() {
     // Four clients at a time against a limit of two: the listener is
     // paused and resumed as clients come and go.

@@ -97,6 +97,7 @@ fn expect_refused(poll: &Poll, fd: BorrowedFd<'_>, errno: i32) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri isolates the file system and /proc")]
 fn evq_closes_every_descriptor_it_opens_and_all_are_close_on_exec() {
     // A regular file, which epoll refuses (EPERM), for failed registrations.
     // (kqueue watches regular files, so there only the closed fd fails.)

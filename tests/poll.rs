@@ -38,6 +38,7 @@ fn assert_waits_at_least(timeout: Duration, at_least: Duration) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn zero_timeout_returns_at_once_when_nothing_is_ready() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
@@ -52,6 +53,7 @@ fn zero_timeout_returns_at_once_when_nothing_is_ready() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn zero_timeout_reports_a_ready_source() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
@@ -68,12 +70,14 @@ fn zero_timeout_reports_a_ready_source() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn timeout_of_50_ms_is_never_cut_short() {
     let timeout = Duration::from_millis(50);
     assert_waits_at_least(timeout, timeout);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn timeout_with_a_millisecond_fraction_is_never_cut_short() {
     // 1.5 ms: a single wait rounded down to 1 ms would return early.
     let timeout = Duration::from_micros(1500);
@@ -84,6 +88,7 @@ fn timeout_with_a_millisecond_fraction_is_never_cut_short() {
 // nanosecond (a `timespec`), so there is no rounding to check there.
 #[cfg(evq_epoll)]
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn one_nanosecond_timeout_waits_a_whole_millisecond() {
     // Any call takes longer than 1 ns, so `timeout` alone proves nothing
     // here. `Poll::poll` documents that the kernel counts whole
@@ -93,6 +98,7 @@ fn one_nanosecond_timeout_waits_a_whole_millisecond() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn huge_timeouts_do_not_overflow() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
@@ -113,6 +119,7 @@ fn huge_timeouts_do_not_overflow() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn no_timeout_blocks_until_an_event_arrives() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
@@ -140,6 +147,7 @@ fn no_timeout_blocks_until_an_event_arrives() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn events_beyond_capacity_are_reported_by_the_next_poll() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(3);
@@ -170,6 +178,7 @@ fn events_beyond_capacity_are_reported_by_the_next_poll() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn each_poll_clears_the_previous_events() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
@@ -195,6 +204,7 @@ fn each_poll_clears_the_previous_events() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn events_accessors_and_iterators_agree() {
     fn exact_size<I: ExactSizeIterator + DoubleEndedIterator>(iter: I) -> I {
         iter
@@ -252,6 +262,7 @@ fn events_accessors_and_iterators_agree() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn zero_capacity_events_are_rejected() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(0);
@@ -278,6 +289,7 @@ fn zero_capacity_events_are_rejected() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn huge_capacity_is_clamped_to_what_the_kernel_accepts() {
     let mut events = Events::with_capacity(usize::MAX);
     let max = i32::MAX as usize / size_of::<Event>();
@@ -334,6 +346,7 @@ fn handles_are_thread_safe_and_debuggable() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri isolates the file system and /proc")]
 fn poll_exposes_its_descriptor() {
     let poll = Poll::new().unwrap();
     let raw = poll.as_raw_fd();

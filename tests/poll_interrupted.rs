@@ -20,6 +20,7 @@ const STOP_AND_CONTINUE: &str =
     "for i in 1 2 3 4 5 6 7 8 9 10; do kill -STOP \"$1\"; kill -CONT \"$1\"; done";
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot spawn processes")]
 fn stop_and_continue_signals_neither_fail_nor_shorten_the_wait() {
     const TIMEOUT: Duration = Duration::from_millis(300);
 

@@ -80,6 +80,7 @@ fn assert_refused_with_eperm(registry: &Registry, source: &File) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn registering_twice_is_an_error() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -102,6 +103,7 @@ fn registering_twice_is_an_error() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn a_fired_oneshot_registration_is_still_registered() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -124,6 +126,7 @@ fn a_fired_oneshot_registration_is_still_registered() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn reregistering_a_never_registered_fd_is_an_error() {
     let poll = Poll::new().unwrap();
     let (a, _b) = socketpair();
@@ -135,6 +138,7 @@ fn reregistering_a_never_registered_fd_is_an_error() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn deregistering_a_never_registered_fd_is_an_error() {
     let poll = Poll::new().unwrap();
     let (a, _b) = socketpair();
@@ -146,6 +150,7 @@ fn deregistering_a_never_registered_fd_is_an_error() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn deregistering_twice_is_an_error() {
     let poll = Poll::new().unwrap();
     let (a, _b) = socketpair();
@@ -161,6 +166,7 @@ fn deregistering_twice_is_an_error() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn an_empty_interest_is_invalid_input() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -197,6 +203,7 @@ fn an_empty_interest_is_invalid_input() {
 
 #[cfg(evq_epoll)] // kqueue watches regular files
 #[test]
+#[cfg_attr(miri, ignore = "Miri isolates the file system and /proc")]
 fn a_regular_file_is_refused_with_eperm() {
     let poll = Poll::new().unwrap();
     let path = TempPath::new("regular-file");
@@ -206,6 +213,7 @@ fn a_regular_file_is_refused_with_eperm() {
 
 #[cfg(evq_epoll)] // kqueue watches directories
 #[test]
+#[cfg_attr(miri, ignore = "Miri isolates the file system and /proc")]
 fn a_directory_is_refused_with_eperm() {
     let poll = Poll::new().unwrap();
     let path = TempPath::new("directory");
@@ -215,6 +223,7 @@ fn a_directory_is_refused_with_eperm() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri has no TCP")]
 fn every_kind_of_source_registers_without_wrappers() {
     let (mut poll, mut events) = setup();
     let registry = poll.registry();
@@ -307,6 +316,7 @@ fn collect_until(
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn a_deregistered_source_is_never_reported_again() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -322,6 +332,7 @@ fn a_deregistered_source_is_never_reported_again() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn reregistering_changes_the_token_and_the_interest() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -347,6 +358,7 @@ fn reregistering_changes_the_token_and_the_interest() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn closing_a_registered_fd_removes_it() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -363,6 +375,7 @@ extern "C" {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn a_reused_fd_number_can_be_registered_again() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -396,6 +409,7 @@ fn a_reused_fd_number_can_be_registered_again() {
 // epoll's behaviour; the kqueue counterpart follows.
 #[cfg(evq_epoll)]
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn a_duplicated_fd_keeps_the_registration_alive_after_close() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -427,6 +441,7 @@ fn a_duplicated_fd_keeps_the_registration_alive_after_close() {
 // kqueue keys filters by fd number, and closing an fd removes its filters.
 #[cfg(evq_kqueue)]
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn closing_a_registered_fd_removes_the_registration_despite_a_duplicate() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -450,6 +465,7 @@ fn closing_a_registered_fd_removes_the_registration_despite_a_duplicate() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn a_cloned_registry_shares_the_registrations() {
     let (mut poll, mut events) = setup();
     let clone = poll.registry().try_clone().unwrap();
@@ -485,6 +501,7 @@ fn through_question_mark(call: impl FnOnce() -> evq::Result<()>) -> io::Result<(
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn errors_convert_to_io_errors_of_the_same_kind() {
     let poll = Poll::new().unwrap();
     let registry = poll.registry();
@@ -544,6 +561,7 @@ fn open_files_soft_limit() -> Option<usize> {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri isolates the file system and /proc")]
 fn a_thousand_ready_fds_are_each_reported_exactly_once() {
     const COUNT: usize = 1000;
     // An eventfd each on epoll; a pipe each (two fds) on kqueue platforms,

@@ -72,6 +72,7 @@ fn registered_pair(poll: &Poll, trigger: Trigger) -> (UnixStream, UnixStream) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn edge_reports_each_new_readiness_once() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -90,6 +91,7 @@ fn edge_reports_each_new_readiness_once() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn level_reports_on_every_poll_while_ready() {
     let (mut poll, mut events) = setup();
     let (a, b) = registered_pair(&poll, Trigger::Level);
@@ -103,6 +105,7 @@ fn level_reports_on_every_poll_while_ready() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn oneshot_is_silent_after_one_event_until_rearmed() {
     let (mut poll, mut events) = setup();
     let (a, b) = registered_pair(&poll, Trigger::Oneshot);
@@ -128,6 +131,7 @@ fn oneshot_is_silent_after_one_event_until_rearmed() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn edge_oneshot_is_silent_after_one_event_until_rearmed() {
     let (mut poll, mut events) = setup();
     let (a, b) = registered_pair(&poll, Trigger::EdgeOneshot);
@@ -163,6 +167,7 @@ fn edge_oneshot_is_silent_after_one_event_until_rearmed() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri has no TCP")]
 fn tcp_peer_shutting_down_writing_is_read_closed() {
     let (mut poll, mut events) = setup();
     let (client, server) = tcp_pair();
@@ -179,6 +184,7 @@ fn tcp_peer_shutting_down_writing_is_read_closed() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn unix_peer_shutting_down_writing_is_read_closed() {
     let (mut poll, mut events) = setup();
     let (_a, b) = registered_pair(&poll, Trigger::Edge);
@@ -190,6 +196,7 @@ fn unix_peer_shutting_down_writing_is_read_closed() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri's pipes do not poll like Linux pipes")]
 fn a_pipe_whose_writer_is_dropped_is_read_closed() {
     let (mut poll, mut events) = setup();
     let (reader, writer) = pipe();
@@ -203,6 +210,7 @@ fn a_pipe_whose_writer_is_dropped_is_read_closed() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri's pipes do not poll like Linux pipes")]
 fn a_pipe_whose_reader_is_dropped_is_write_closed() {
     let (mut poll, mut events) = setup();
     let (reader, writer) = pipe();
@@ -226,6 +234,7 @@ fn a_pipe_whose_reader_is_dropped_is_write_closed() {
 // socket's error is reported on EVFILT_READ: see `a_tcp_reset_is_an_error`.)
 #[cfg(evq_epoll)]
 #[test]
+#[cfg_attr(miri, ignore = "Miri's pipes do not poll like Linux pipes")]
 fn errors_are_reported_whatever_the_interest() {
     let (mut poll, mut events) = setup();
     let (reader, writer) = pipe();
@@ -244,6 +253,7 @@ fn errors_are_reported_whatever_the_interest() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn a_socket_whose_peer_is_closed_is_write_closed() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -260,6 +270,7 @@ fn a_socket_whose_peer_is_closed_is_write_closed() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri has no TCP")]
 fn a_tcp_reset_is_an_error() {
     let (mut poll, mut events) = setup();
     let (mut client, server) = tcp_pair();
@@ -288,6 +299,7 @@ fn a_tcp_reset_is_an_error() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn a_fresh_socket_is_writable() {
     let (mut poll, mut events) = setup();
     let (a, _b) = socketpair();
@@ -304,6 +316,7 @@ fn a_fresh_socket_is_writable() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn a_full_socket_is_writable_again_once_the_peer_reads() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -334,6 +347,7 @@ fn fill(mut socket: &UnixStream) -> usize {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn event_debug_names_the_token_and_the_flags() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -361,6 +375,7 @@ fn event_debug_names_the_token_and_the_flags() {
 // PRIORITY exists on Linux and Android only, and only epoll watches it.
 #[cfg(evq_epoll)]
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn ordinary_data_is_not_priority_data() {
     use std::io::Read;
 
@@ -388,6 +403,7 @@ fn ordinary_data_is_not_priority_data() {
 // filter for it.
 #[cfg(all(evq_kqueue, any(target_os = "linux", target_os = "android")))]
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn priority_is_invalid_input_on_kqueue() {
     let poll = Poll::new().unwrap();
     let (a, _b) = socketpair();

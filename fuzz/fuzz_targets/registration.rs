@@ -1,0 +1,7 @@
+//! Operation sequences over a small pool of real fds (pipes, socket pairs,
+//! eventfds, TCP on 127.0.0.1), each result and each poll checked against
+//! evq's reference model (`evq::model`); a difference panics with the
+//! sequence as Rust-like steps.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| evq::model::fuzz_registration(data));

@@ -1,0 +1,6 @@
+//! The registration operations split across two or three threads sharing a
+//! `Registry` while another thread polls: no crash, no lost wake, no event
+//! for a deregistered fd after `deregister` returned, no fd leak.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| evq::model::fuzz_threads(data));
