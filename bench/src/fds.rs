@@ -1,0 +1,177 @@
+//! The file descriptors the scenarios drive: pipes, socket pairs, eventfds,
+//! one-byte reads and writes, and the open-files limit.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+/// A connected pair of non-blocking, close-on-exec descriptors: bytes
+/// written to `tx` are read from `rx`.
+#[derive(Debug)]
+pub struct Channel {
+    /// The end the scenario reads from and registers with the loop.
+    pub rx: OwnedFd,
+    /// The end the scenario writes to.
+    pub tx: OwnedFd,
+}
+
+/// Which kind of [`Channel`] a scenario uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelKind {
+    /// `pipe2(O_NONBLOCK | O_CLOEXEC)`.
+    Pipe,
+    /// `socketpair(AF_UNIX, SOCK_STREAM)`, non-blocking, close-on-exec.
+    SocketPair,
+}
+
+impl ChannelKind {
+    /// The name used in tables and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChannelKind::Pipe => "pipe",
+            ChannelKind::SocketPair => "socketpair",
+        }
+    }
+}
+
+/// Checks a C-style return value: `-1` becomes the thread's `errno`.
+fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Takes ownership of two descriptors a successful call just returned.
+fn own_pair(fds: [libc::c_int; 2]) -> (OwnedFd, OwnedFd) {
+    // SAFETY: the call that filled `fds` succeeded, so both are fresh
+    // descriptors that nothing else owns.
+    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+}
+
+impl Channel {
+    /// A new channel of the given kind.
+    pub fn new(kind: ChannelKind) -> io::Result<Channel> {
+        let mut fds = [-1; 2];
+        match kind {
+            ChannelKind::Pipe => {
+                // SAFETY: `fds` is room for the two descriptors pipe2 writes.
+                check(unsafe {
+                    libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC)
+                })?;
+            }
+            ChannelKind::SocketPair => {
+                let kind = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+                // SAFETY: `fds` is room for the two descriptors socketpair
+                // writes.
+                check(unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) })?;
+            }
+        }
+        let (rx, tx) = own_pair(fds);
+        Ok(Channel { rx, tx })
+    }
+}
+
+/// A non-blocking, close-on-exec eventfd with counter 0.
+pub fn eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: eventfd takes no pointers.
+    let fd = check(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) })?;
+    // SAFETY: a fresh descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `write(fd, buf)`: the bytes written, or the error (`WouldBlock` included).
+pub fn write(fd: &impl AsRawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for reads of `buf.len()` bytes for the call.
+    let ret = unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// `read(fd, buf)`: the bytes read (0 at end of file), or the error.
+pub fn read(fd: &impl AsRawFd, buf: &mut [u8]) -> io::Result<usize> {
+    read_raw(fd.as_raw_fd(), buf)
+}
+
+/// [`read`] on a raw descriptor number.
+pub fn read_raw(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the call; a
+    // stale `fd` fails with EBADF.
+    let ret = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// Reads until `WouldBlock` and returns how many bytes there were.
+pub fn drain(fd: &impl AsRawFd) -> io::Result<usize> {
+    let mut total = 0;
+    let mut buf = [0u8; 4096];
+    loop {
+        match read(fd, &mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => total += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(total),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Adds 1 to an eventfd's counter, making it readable.
+pub fn eventfd_signal(fd: &impl AsRawFd) -> io::Result<()> {
+    write(fd, &1u64.to_ne_bytes()).map(drop)
+}
+
+/// Reads (and so resets) an eventfd's counter.
+pub fn eventfd_reset(fd: &impl AsRawFd) -> io::Result<u64> {
+    let mut buf = [0u8; 8];
+    read(fd, &mut buf)?;
+    Ok(u64::from_ne_bytes(buf))
+}
+
+/// The open-files limit: what it was, what it is now, and the hard limit.
+#[derive(Clone, Copy, Debug)]
+pub struct FdLimit {
+    /// The soft limit now (after [`raise_fd_limit`]).
+    pub soft: u64,
+    /// The hard limit, which an unprivileged process cannot raise.
+    pub hard: u64,
+}
+
+impl FdLimit {
+    /// How many more descriptors a scenario may open, keeping `reserve` for
+    /// the loops, the harness and the standard streams.
+    pub fn available(self, reserve: u64) -> u64 {
+        self.soft.saturating_sub(reserve)
+    }
+}
+
+/// Raises `RLIMIT_NOFILE`'s soft limit to its hard limit (never the hard
+/// limit itself) and returns both.
+pub fn raise_fd_limit() -> io::Result<FdLimit> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
+    check(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) })?;
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: `raised` is a valid rlimit that setrlimit only reads.
+        if check(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) }).is_ok() {
+            limit = raised;
+        }
+    }
+    Ok(FdLimit {
+        soft: limit.rlim_cur,
+        hard: limit.rlim_max,
+    })
+}

@@ -1,0 +1,86 @@
+//! evq, the loop under test.
+
+use crate::event_loop::{EventLoop, Interest, Mode, Ready};
+use std::io;
+use std::os::fd::{BorrowedFd, RawFd};
+use std::time::Duration;
+
+/// An `evq::Poll` and its `Events`.
+#[derive(Debug)]
+pub struct Evq {
+    poll: evq::Poll,
+    events: evq::Events,
+}
+
+fn interest(interest: Interest) -> evq::Interest {
+    match interest {
+        Interest::Read => evq::Interest::READABLE,
+        Interest::ReadWrite => evq::Interest::READABLE | evq::Interest::WRITABLE,
+    }
+}
+
+fn trigger(mode: Mode) -> evq::Trigger {
+    match mode {
+        Mode::Edge => evq::Trigger::Edge,
+        Mode::Oneshot => evq::Trigger::Oneshot,
+    }
+}
+
+/// The scenario's descriptor, borrowed for one registry call.
+fn borrow(fd: RawFd) -> BorrowedFd<'static> {
+    // SAFETY: the scenarios only pass descriptors they own and keep open for
+    // the duration of the call; evq does not keep the borrow.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+impl EventLoop for Evq {
+    const NAME: &'static str = "evq";
+    type Waker = evq::Waker;
+
+    fn new(capacity: usize) -> io::Result<Self> {
+        Ok(Evq {
+            poll: evq::Poll::new()?,
+            events: evq::Events::with_capacity(capacity),
+        })
+    }
+
+    fn register(&mut self, fd: RawFd, token: usize, i: Interest, mode: Mode) -> io::Result<()> {
+        let registry = self.poll.registry();
+        Ok(registry.register_with(&borrow(fd), evq::Token(token), interest(i), trigger(mode))?)
+    }
+
+    fn reregister(&mut self, fd: RawFd, token: usize, i: Interest, mode: Mode) -> io::Result<()> {
+        let registry = self.poll.registry();
+        Ok(registry.reregister_with(&borrow(fd), evq::Token(token), interest(i), trigger(mode))?)
+    }
+
+    fn deregister(&mut self, fd: RawFd) -> io::Result<()> {
+        Ok(self.poll.registry().deregister(&borrow(fd))?)
+    }
+
+    #[inline]
+    fn poll<F: FnMut(Ready)>(
+        &mut self,
+        timeout: Option<Duration>,
+        mut on_event: F,
+    ) -> io::Result<usize> {
+        self.poll.poll(&mut self.events, timeout)?;
+        for event in &self.events {
+            on_event(Ready {
+                token: event.token().0,
+                readable: event.is_readable(),
+                writable: event.is_writable(),
+            });
+        }
+        Ok(self.events.len())
+    }
+
+    fn waker(&mut self, token: usize) -> io::Result<evq::Waker> {
+        Ok(evq::Waker::new(self.poll.registry(), evq::Token(token))?)
+    }
+
+    #[inline]
+    fn wake(waker: &evq::Waker) -> io::Result<()> {
+        Ok(waker.wake()?)
+    }
+}
