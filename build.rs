@@ -386,6 +386,14 @@ mod generate {
         clang_args: &[String],
         origin: &str,
     ) -> Result<String, String> {
+        // bindgen adds these to the clang arguments itself.
+        for var in [
+            "BINDGEN_EXTRA_CLANG_ARGS".to_string(),
+            format!("BINDGEN_EXTRA_CLANG_ARGS_{target}"),
+            format!("BINDGEN_EXTRA_CLANG_ARGS_{}", target.replace('-', "_")),
+        ] {
+            println!("cargo::rerun-if-env-changed={var}");
+        }
         let wrapper = manifest_dir.join("wrapper.h");
         let builder = bindgen::Builder::default()
             .header(wrapper.to_string_lossy())

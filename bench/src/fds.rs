@@ -151,6 +151,22 @@ impl FdLimit {
     }
 }
 
+/// The table note for a case whose size `asked` was capped to `got` by the
+/// hard `RLIMIT_NOFILE`; `None` when it was not capped.
+pub fn cap_note(
+    name: &str,
+    asked: usize,
+    got: usize,
+    hard_limit: u64,
+    detail: &str,
+) -> Option<String> {
+    (got < asked).then(|| {
+        format!(
+            "{name} capped from {asked} to {got}: RLIMIT_NOFILE hard limit {hard_limit}{detail}"
+        )
+    })
+}
+
 /// Raises `RLIMIT_NOFILE`'s soft limit to its hard limit (never the hard
 /// limit itself) and returns both.
 pub fn raise_fd_limit() -> io::Result<FdLimit> {

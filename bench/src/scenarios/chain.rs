@@ -143,12 +143,13 @@ impl Case for Chain {
     }
 
     fn note(&self) -> Option<String> {
-        (self.n < self.asked_n).then(|| {
-            format!(
-                "n capped from {} to {}: RLIMIT_NOFILE hard limit {} (2 fds per channel)",
-                self.asked_n, self.n, self.hard_limit
-            )
-        })
+        fds::cap_note(
+            "n",
+            self.asked_n,
+            self.n,
+            self.hard_limit,
+            " (2 fds per channel)",
+        )
     }
 
     fn initial_ops(&self) -> u64 {

@@ -86,12 +86,7 @@ impl Case for IdlePoll {
     }
 
     fn note(&self) -> Option<String> {
-        (self.idle < self.asked).then(|| {
-            format!(
-                "N capped from {} to {}: RLIMIT_NOFILE hard limit {}",
-                self.asked, self.idle, self.hard_limit
-            )
-        })
+        fds::cap_note("N", self.asked, self.idle, self.hard_limit, "")
     }
 
     fn initial_ops(&self) -> u64 {

@@ -99,12 +99,7 @@ impl Case for Sparse {
     }
 
     fn note(&self) -> Option<String> {
-        (self.total < self.asked).then(|| {
-            format!(
-                "N capped from {} to {}: RLIMIT_NOFILE hard limit {}",
-                self.asked, self.total, self.hard_limit
-            )
-        })
+        fds::cap_note("N", self.asked, self.total, self.hard_limit, "")
     }
 
     fn initial_ops(&self) -> u64 {
