@@ -416,19 +416,25 @@ mod generate {
             ));
         let builder = match backend {
             Backend::Epoll => builder
-                .allowlist_function("epoll_create1|epoll_ctl|epoll_wait|eventfd|read|write")
-                .allowlist_type("EPOLL_EVENTS")
-                .allowlist_var("EPOLL_CTL_(ADD|MOD|DEL)|EPOLL_CLOEXEC|EFD_(CLOEXEC|NONBLOCK)"),
+                .allowlist_function(
+                    "epoll_create1|epoll_ctl|epoll_wait|eventfd|read|write|fcntl|getsockopt",
+                )
+                .allowlist_type("EPOLL_EVENTS|socklen_t")
+                .allowlist_var(
+                    "EPOLL_CTL_(ADD|MOD|DEL)|EPOLL_CLOEXEC|EFD_(CLOEXEC|NONBLOCK)\
+                     |F_GETFL|O_NONBLOCK|SOL_SOCKET|SO_TYPE",
+                ),
             // `kevent` is a struct and a function; `Default` builds the
             // struct (EV_SET is a macro bindgen cannot translate) whatever
             // extra fields an OS adds.
             Backend::Kqueue => builder
                 .derive_default(true)
-                .allowlist_function("kqueue|kqueue1|kevent|fcntl")
-                .allowlist_type("kevent|timespec")
+                .allowlist_function("kqueue|kqueue1|kevent|fcntl|getsockopt")
+                .allowlist_type("kevent|timespec|socklen_t")
                 .allowlist_var(
                     "EV_(ADD|DELETE|ENABLE|DISABLE|CLEAR|DISPATCH|RECEIPT|ERROR|EOF)\
-                     |EVFILT_(READ|WRITE|USER)|NOTE_TRIGGER|F_SETFD|FD_CLOEXEC|O_CLOEXEC",
+                     |EVFILT_(READ|WRITE|USER)|NOTE_TRIGGER|F_SETFD|FD_CLOEXEC|O_CLOEXEC\
+                     |F_GETFL|O_NONBLOCK|SOL_SOCKET|SO_TYPE",
                 ),
         };
         let mut text = builder.generate().map_err(|e| e.to_string())?.to_string();

@@ -9,12 +9,15 @@
 #if defined(__linux__) && !defined(EVQ_FORCE_KQUEUE)
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
     defined(__OpenBSD__) || defined(__DragonFly__) || defined(EVQ_FORCE_KQUEUE)
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/time.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <unistd.h>
 #else

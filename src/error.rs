@@ -28,6 +28,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// # fn main() -> std::io::Result<()> {
 /// let poll = Poll::new()?;
 /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+/// a.set_nonblocking(true)?;
 /// poll.registry().register(&a, Token(0), Interest::READABLE)?;
 /// match poll.registry().register(&a, Token(1), Interest::READABLE) {
 ///     Err(Error::AlreadyRegistered { .. }) => {}
@@ -61,7 +62,9 @@ pub enum Error {
     },
 
     /// An argument no call could accept, such as an empty [`Interest`] or an
-    /// [`Events`] with zero capacity. Nothing was asked of the OS.
+    /// [`Events`] with zero capacity; in debug builds also a socket in
+    /// blocking mode passed to `register` (see
+    /// [`Registry`](crate::Registry)). No registration was changed.
     ///
     /// Converts to [`io::ErrorKind::InvalidInput`].
     ///

@@ -230,6 +230,7 @@ fn every_kind_of_source_registers_without_wrappers() {
     let readable = Interest::READABLE;
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
     registry.register(&listener, Token(0), readable).unwrap();
     let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
 

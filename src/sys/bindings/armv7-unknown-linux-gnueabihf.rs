@@ -5,6 +5,11 @@
 pub const EPOLL_CTL_ADD: u32 = 1;
 pub const EPOLL_CTL_DEL: u32 = 2;
 pub const EPOLL_CTL_MOD: u32 = 3;
+pub const SOL_SOCKET: u32 = 1;
+pub const SO_TYPE: u32 = 3;
+pub const O_NONBLOCK: u32 = 2048;
+pub const F_GETFL: u32 = 3;
+pub type __socklen_t = ::core::ffi::c_uint;
 pub const EPOLL_CLOEXEC: _bindgen_ty_1 = 524288;
 pub type _bindgen_ty_1 = ::core::ffi::c_uint;
 pub const EPOLLIN: EPOLL_EVENTS = 1;
@@ -93,6 +98,23 @@ unsafe extern "C" {
     pub fn eventfd(
         __count: ::core::ffi::c_uint,
         __flags: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+pub type socklen_t = __socklen_t;
+unsafe extern "C" {
+    pub fn getsockopt(
+        __fd: ::core::ffi::c_int,
+        __level: ::core::ffi::c_int,
+        __optname: ::core::ffi::c_int,
+        __optval: *mut ::core::ffi::c_void,
+        __optlen: *mut socklen_t,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn fcntl(
+        __fd: ::core::ffi::c_int,
+        __cmd: ::core::ffi::c_int,
+        ...
     ) -> ::core::ffi::c_int;
 }
 unsafe extern "C" {
