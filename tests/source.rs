@@ -142,6 +142,7 @@ fn a_pipe_pair_registers_as_one_unit_with_one_token() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn a_composite_reports_each_part_with_its_own_token() {
     let (mut poll, mut events) = setup();
     let ((first, mut first_peer), (second, mut second_peer)) = (socketpair(), socketpair());
@@ -171,6 +172,7 @@ fn a_composite_reports_each_part_with_its_own_token() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn a_composite_whose_part_fails_leaves_nothing_registered() {
     let (poll, _events) = setup();
     let registry = poll.registry();
@@ -192,6 +194,7 @@ fn a_composite_whose_part_fails_leaves_nothing_registered() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn an_empty_interest_is_refused_before_any_part_registers() {
     let (poll, _events) = setup();
     let registry = poll.registry();
@@ -220,6 +223,7 @@ fn an_empty_interest_is_refused_before_any_part_registers() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn fd_types_and_trait_objects_are_sources() {
     let (mut poll, mut events) = setup();
     let (socket, mut peer) = socketpair();
@@ -238,7 +242,7 @@ fn fd_types_and_trait_objects_are_sources() {
 }
 
 #[test]
-#[cfg(debug_assertions)]
+#[cfg(all(debug_assertions, not(miri)))] // Miri has no getsockopt: no check
 fn debug_builds_refuse_to_register_a_blocking_socket() {
     let (poll, _events) = setup();
     let (socket, _peer) = UnixStream::pair().unwrap();

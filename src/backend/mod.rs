@@ -37,9 +37,9 @@
 
 mod syscall;
 
-#[cfg(debug_assertions)]
+#[cfg(all(debug_assertions, not(miri)))]
 mod blocking_socket;
-#[cfg(debug_assertions)]
+#[cfg(all(debug_assertions, not(miri)))]
 pub(crate) use self::blocking_socket::is_blocking_socket;
 
 #[cfg(evq_epoll)]
