@@ -125,8 +125,10 @@ impl Registry {
     ///
     /// Fails with [`Error::AlreadyRegistered`] if `source` is already
     /// registered with this poll instance, with [`Error::InvalidInput`] if
-    /// `interest` is empty, and with [`Error::Os`] if the OS cannot watch
-    /// it: regular files and directories are always "ready" and epoll
+    /// `interest` is empty or, in debug builds, if `source` is a socket in
+    /// blocking mode (one `fcntl(F_GETFL)` and, for an fd without
+    /// `O_NONBLOCK`, one `getsockopt(SO_TYPE)` to find out), and with
+    /// [`Error::Os`] if the OS cannot watch it: regular files and directories are always "ready" and epoll
     /// refuses them (`EPERM`); kqueue accepts them.
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_ADD)` call

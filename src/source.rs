@@ -18,7 +18,8 @@ use std::os::fd::AsFd;
 /// Every type with a file descriptor ([`AsFd`]: sockets, pipes, `File`,
 /// `OwnedFd`, `BorrowedFd`, a [`Poll`](crate::Poll)) is a `Source` as it is,
 /// through a blanket implementation that makes the system call documented
-/// on each `Registry` method.
+/// on each `Registry` method (and, in debug builds, refuses a socket in
+/// blocking mode: see [`Registry::register_with`]).
 ///
 /// # Implementing `Source`
 ///
