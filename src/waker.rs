@@ -11,7 +11,9 @@ use std::sync::Arc;
 /// The waker is a source registered with the poll: [`wake`](Waker::wake)
 /// makes the poll report an event with the waker's token, readable. Wakes
 /// that happen before the poll collects the event are coalesced into that
-/// one event, and cost no system call; a wake after it was collected
+/// one event, and cost no system call (except those racing, on other
+/// threads, with the system call that made the event: they make their own
+/// rather than count on one that might fail); a wake after it was collected
 /// produces a new one. There is nothing to drain or reset after the event.
 ///
 /// Keep the waker alive until its wakes have been seen: dropping it removes
