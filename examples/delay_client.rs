@@ -339,7 +339,10 @@ impl Request {
             // than "error"; reading it also clears it.
             return Err(match self.stream.take_error() {
                 Ok(Some(error)) => RequestError::Io(error),
-                Ok(None) => RequestError::Io(io::Error::other("socket error reported by poll")),
+                Ok(None) => RequestError::Io(io::Error::new(
+                    io::ErrorKind::Other,
+                    "socket error reported by poll",
+                )),
                 Err(error) => RequestError::Io(error),
             });
         }

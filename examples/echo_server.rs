@@ -365,7 +365,7 @@ impl Server {
                 .take_error()
                 .ok()
                 .flatten()
-                .unwrap_or_else(|| io::Error::other("socket error")))
+                .unwrap_or_else(|| io::Error::new(io::ErrorKind::Other, "socket error")))
         } else {
             // Readable, writable, read-closed (the peer's FIN, which a read
             // turns into end of file) and spurious events are all handled

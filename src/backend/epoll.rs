@@ -24,7 +24,7 @@ use std::time::Duration;
 pub(crate) type RawEvent = sys::epoll_event;
 
 /// The most events one `epoll_wait` accepts (the kernel's `EP_MAX_EVENTS`).
-pub(crate) const MAX_EVENTS: usize = c_int::MAX as usize / size_of::<RawEvent>();
+pub(crate) const MAX_EVENTS: usize = c_int::MAX as usize / std::mem::size_of::<RawEvent>();
 
 /// One epoll instance.
 #[derive(Debug)]
@@ -152,11 +152,12 @@ fn timeout_ms(timeout: Option<Duration>) -> c_int {
         None => -1,
         // Whole seconds are whole milliseconds, so rounding up the
         // sub-second part rounds up the total, without the 128-bit
-        // arithmetic of `as_nanos` on every poll.
+        // arithmetic of `as_nanos` on every poll. (`div_ceil` by hand:
+        // it is newer than evq's MSRV; nanos < 10^9, so no overflow.)
         Some(timeout) => timeout
             .as_secs()
             .saturating_mul(1000)
-            .saturating_add(u64::from(timeout.subsec_nanos().div_ceil(1_000_000)))
+            .saturating_add(u64::from((timeout.subsec_nanos() + 999_999) / 1_000_000))
             .min(c_int::MAX as u64) as c_int,
     }
 }

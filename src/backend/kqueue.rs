@@ -32,7 +32,7 @@ use std::time::Duration;
 pub(crate) type RawEvent = sys::kevent;
 
 /// The most events one `kevent` call accepts.
-pub(crate) const MAX_EVENTS: usize = c_int::MAX as usize / size_of::<RawEvent>();
+pub(crate) const MAX_EVENTS: usize = c_int::MAX as usize / std::mem::size_of::<RawEvent>();
 
 /// One kqueue, and the record of what is registered with it.
 pub(crate) struct Selector {
@@ -198,7 +198,9 @@ impl Selector {
         events.clear();
         let max = max.min(events.capacity()).min(MAX_EVENTS);
         let timespec = timeout.map(to_timespec);
-        let timeout_ptr = timespec.as_ref().map_or(ptr::null(), ptr::from_ref);
+        let timeout_ptr = timespec
+            .as_ref()
+            .map_or(ptr::null(), |t| t as *const sys::timespec);
         let kqueue = self.kqueue.as_raw_fd();
         // SAFETY: `Event` is `#[repr(transparent)]` over `RawEvent`, so the
         // spare capacity is room for `events.capacity() >= max` RawEvents,
