@@ -71,6 +71,7 @@ mod error;
 mod event;
 mod events;
 mod interest;
+pub mod net;
 mod poll;
 mod registry;
 mod token;
