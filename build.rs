@@ -7,12 +7,14 @@
 //! 2. By default the bindings are a committed file,
 //!    `src/sys/bindings/<family>/<arch>.rs`, so building evq needs no
 //!    libclang. They are keyed by what the C declarations depend on: the OS
-//!    family (`linux` serves glibc, musl and Android's bionic alike, since
-//!    epoll is the kernel's ABI; `apple` serves macOS, iOS, tvOS, watchOS
-//!    and visionOS, which share Darwin's headers) and the architecture with
-//!    its byte order and pointer width (`ARCHES`). Where one libc's headers
-//!    differ from the others', it has its own `<arch>-<libc>.rs` (musl on
-//!    32-bit x86 does not pack `struct epoll_event`; glibc does).
+//!    family (`apple` serves macOS, iOS, tvOS, watchOS and visionOS, which
+//!    share Darwin's headers; each BSD) and the architecture with its byte
+//!    order and pointer width (`ARCHES`); on Linux also the libc, as
+//!    `<arch>.rs` (glibc) and `<arch>-musl.rs` (musl, and Android: bionic
+//!    declares what musl does). The epoll ABI is the kernel's, but the
+//!    libcs spell the socket declarations differently (glibc passes
+//!    addresses as a transparent union under `_GNU_SOURCE`), and musl on
+//!    32-bit x86 does not pack `struct epoll_event` while glibc does.
 //! 3. With the `bindgen` feature, bindgen generates them from `wrapper.h`
 //!    and the target's headers instead (`build/generate.rs`), and
 //!    regenerates every committed file (and proves the targets that share
@@ -65,6 +67,44 @@ const UNIX_ITEMS: &[Allowlist] = &[
         functions: &["fcntl", "getsockopt"],
         types: &["socklen_t"],
         vars: &["F_GETFL", "O_NONBLOCK", "SOL_SOCKET", "SO_TYPE"],
+    },
+    // evq::net's sockets and pipes (src/net/sys.rs). The names an OS lacks
+    // (accept4, SOCK_NONBLOCK on macOS; SO_NOSIGPIPE on Linux) match
+    // nothing there. glibc declares SOCK_* in an enum, `__socket_type`.
+    Allowlist {
+        functions: &[
+            "socket",
+            "socketpair",
+            "bind",
+            "listen",
+            "connect",
+            "accept",
+            "accept4",
+            "setsockopt",
+            "pipe",
+            "pipe2",
+            "fcntl",
+        ],
+        types: &[
+            "__socket_type",
+            "socklen_t",
+            "sockaddr",
+            "sockaddr_storage",
+            "sockaddr_in",
+            "sockaddr_in6",
+            "sockaddr_un",
+        ],
+        vars: &[
+            "AF_(INET|INET6|UNIX)",
+            "SOCK_(STREAM|DGRAM|NONBLOCK|CLOEXEC)",
+            "SOL_SOCKET",
+            "SO_(REUSEADDR|NOSIGPIPE)",
+            "SOMAXCONN",
+            "EINPROGRESS",
+            "F_(GETFL|SETFL|GETFD|SETFD)",
+            "O_(NONBLOCK|CLOEXEC)",
+            "FD_CLOEXEC",
+        ],
     },
 ];
 
@@ -252,7 +292,9 @@ fn committed_key(manifest_dir: &Path, os: &str) -> Result<String, String> {
         .map(|(.., stem)| stem)
         .ok_or_else(|| format!("{arch} ({endian}-endian, {width}-bit pointers)"))?;
     let libc = match (os, env.as_str()) {
-        ("android", _) => Some("bionic"),
+        // bionic declares what musl does (plain pointers for socket
+        // addresses): Android takes the musl file.
+        ("android", _) => Some("musl"),
         (_, "musl") => Some("musl"),
         _ => None,
     };
