@@ -214,10 +214,14 @@ impl Registry {
     /// Another handle to the same poll instance, to move to another thread.
     ///
     /// Registrations made through either handle are one set, reported by
-    /// the one [`Poll`](crate::Poll). The handle owns its own close-on-exec
-    /// duplicate of the poll's descriptor, made with
-    /// `fcntl(F_DUPFD_CLOEXEC)`
-    /// ([`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)).
+    /// the one [`Poll`](crate::Poll). The handles share the poll's
+    /// descriptor (reference-counted: it is closed when the `Poll` and
+    /// every clone are dropped), so a clone makes no system call and opens
+    /// no descriptor; [`as_raw_fd`](AsRawFd::as_raw_fd) is the same number
+    /// for all of them.
+    ///
+    /// Never fails today; the `Result` leaves room for a backend that
+    /// needs resources per handle.
     pub fn try_clone(&self) -> Result<Registry> {
         Ok(Registry {
             selector: self.selector.try_clone()?,
