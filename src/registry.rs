@@ -32,12 +32,18 @@ use std::sync::Arc;
 /// duplicates.
 ///
 /// kqueue keys registrations by fd number, and closing an fd removes the
-/// registrations made through it even if duplicates remain. A later
-/// `register` of the same number (a new file that reused it) works. Some
-/// kernels also drop a filter by themselves (FreeBSD, for a pipe's writer
-/// once the reader is gone); `reregister` and `deregister` then still
-/// succeed. On kqueue a failed `reregister` leaves the source unregistered
-/// (epoll keeps the old registration).
+/// registrations made through it even if duplicates remain.
+///
+/// On both, once a registered fd is closed and its number reused by a new
+/// file, that number is not registered: `register` of it works, and
+/// `reregister` or `deregister` answer [`Error::NotRegistered`] (and change
+/// nothing). Some kqueue kernels also drop a filter by themselves (FreeBSD,
+/// for a pipe's writer once the reader is gone); if they dropped some of a
+/// registration's filters, `reregister` and `deregister` still succeed, but
+/// if they dropped all of them, the kernel cannot tell evq this apart from
+/// a reused number, and the answer is [`Error::NotRegistered`] too. On
+/// kqueue a failed `reregister` leaves the source unregistered (epoll keeps
+/// the old registration).
 ///
 /// # Errors
 ///
@@ -155,7 +161,9 @@ impl Registry {
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_MOD)` call
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
-    /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
+    /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)),
+    /// and one more to take the new ones back if none of the old ones
+    /// existed (the fd number was reused: `NotRegistered`).
     #[doc(alias = "epoll_ctl")]
     pub fn reregister<S: AsFd + ?Sized>(
         &self,
@@ -179,7 +187,9 @@ impl Registry {
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_MOD)` call
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
-    /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
+    /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)),
+    /// and one more to take the new ones back if none of the old ones
+    /// existed (the fd number was reused: `NotRegistered`).
     #[doc(alias = "epoll_ctl")]
     pub fn reregister_with<S: AsFd + ?Sized>(
         &self,
