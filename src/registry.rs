@@ -211,7 +211,10 @@ impl Registry {
     /// oneshot registration is deregistered like any other.
     ///
     /// Fails with [`Error::NotRegistered`] if `source` is not registered
-    /// with this poll instance.
+    /// with this poll instance. For a registered fd that has been closed
+    /// since, epoll and FreeBSD answer `EBADF` ([`Error::Os`]); macOS
+    /// answers [`Error::NotRegistered`] (its kernel finds filters by number
+    /// without looking the fd up, and closing removed them).
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_DEL)` call
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));

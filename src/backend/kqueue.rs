@@ -135,8 +135,13 @@ impl Selector {
         changes.extend(adds(fd, new));
         let receipts = self.submit(&changes)?;
         let (deleted, added) = receipts.split_at(deleted.min(receipts.len()));
-        if let Some(gone) = registration_gone(fd, deleted) {
+        if let Some(mut gone) = registration_gone(fd, deleted) {
             *slot = None;
+            // XNU finds filters by number without looking the fd up, so
+            // for a closed fd only the adds say EBADF.
+            if added.iter().any(|r| errno(r) == EBADF) {
+                gone = closed(fd);
+            }
             // The adds registered a file evq never registered (the fd
             // number was reused): take them back, so the call changes
             // nothing, as on epoll. (A poll running meanwhile may report
@@ -427,10 +432,11 @@ const EBADF: i32 = 9;
 
 /// Why a registration whose filters the `EV_DELETE` `receipts` were for is
 /// gone, if it is: every delete failed. With `EBADF` the fd is closed (as
-/// epoll reports it). Otherwise the kernel had none of the filters
-/// (`ENOENT`): the fd was closed since it was registered and its number now
-/// names a file evq never registered (epoll answers `ENOENT` for that too),
-/// or the kernel dropped every filter by itself; either way, nothing is
+/// epoll reports it; FreeBSD looks the fd up first). Otherwise the kernel
+/// had none of the filters (`ENOENT`): the fd was closed since it was
+/// registered, and its number is free (XNU answers `ENOENT` then) or names
+/// a file evq never registered (epoll answers `ENOENT` for that too), or
+/// the kernel dropped every filter by itself; either way, nothing is
 /// registered.
 fn registration_gone(fd: RawFd, receipts: &[RawEvent]) -> Option<Error> {
     if receipts.iter().any(|r| errno(r) == 0) {
