@@ -247,7 +247,7 @@ impl Selector {
     fn any_filter_exists(&self, fd: RawFd, registration: Registration) -> Result<bool> {
         let mut probes = Changes::default();
         for filter in filters(registration.interest) {
-            probes.push(change(fd as usize, filter, 0, 0, registration.token));
+            probes.push(change(fd as usize, filter, PROBE, 0, registration.token));
         }
         let receipts = self.submit(&probes)?;
         Ok(receipts.iter().any(|r| errno(r) == 0))
@@ -311,6 +311,18 @@ fn new_kqueue() -> Result<OwnedFd> {
     check(ret, "fcntl(F_SETFD, FD_CLOEXEC)", Some(fd))?;
     Ok(kqueue)
 }
+
+/// The flags of the existence probe: none on a kernel. libkqueue's read
+/// and write filters reject a change with no action flag unless it has
+/// `EV_CLEAR` (for sockets and pipes; always, for regular files), without
+/// setting `errno`, so the receipt would carry whatever error the thread
+/// last saw (e.g. a futex's `EAGAIN`) and a registered fd would look gone.
+/// With `EV_CLEAR` they accept it and change nothing but `udata`, as a
+/// kernel does without it.
+#[cfg(not(evq_force_kqueue))]
+const PROBE: u32 = 0;
+#[cfg(evq_force_kqueue)]
+const PROBE: u32 = sys::EV_CLEAR;
 
 /// Up to four kevent records on the stack: a registry call changes at most
 /// two filters twice.
