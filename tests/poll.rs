@@ -363,7 +363,10 @@ fn poll_exposes_its_descriptor() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri has no epoll or kqueue of its own to nest")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's epoll cannot watch an epoll fd (unsupported operation)"
+)]
 #[cfg_attr(
     evq_force_kqueue,
     ignore = "libkqueue's kqueue descriptor is a pipe's write end (its README): it cannot be nested"
