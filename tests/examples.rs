@@ -30,7 +30,15 @@ fn example(name: &str, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO"));
     command
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "--quiet", "--example", name, "--"])
+        .args(["run", "--quiet", "--example", name]);
+    // The features this test was built with, so cargo reuses the evq it
+    // built (and `--cfg evq_force_kqueue`, inherited through RUSTFLAGS,
+    // finds the bindgen feature it needs).
+    if cfg!(feature = "bindgen") {
+        command.args(["--features", "bindgen"]);
+    }
+    command
+        .arg("--")
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

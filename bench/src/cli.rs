@@ -13,7 +13,7 @@ usage: evq-bench [OPTIONS] [all | SCENARIO...]
 Runs each scenario on evq, mio, polling and a raw C epoll loop, interleaved
 (one sample of each loop per round), and prints a Markdown table.
 
-scenarios: chain idle-poll sparse churn rearm waker echo (or all)
+scenarios: chain idle-poll sparse churn rearm waker echo register-threads (or all)
 
 options:
   --rounds R              measured rounds per case (default 11), after one
