@@ -169,6 +169,10 @@ struct Client<'a> {
     connections: Vec<Option<Connection>>,
     free: Vec<usize>,
     closed: Vec<usize>,
+    /// Sizes of held payloads, of short ones, and all seeds: apart, so the
+    /// sizes do not depend on how misbehaving clients interleave.
+    held_sizes: Rng,
+    short_sizes: Rng,
     rng: Rng,
     next_source: usize,
     stats: Stats,
@@ -197,6 +201,8 @@ pub fn run(plan: &Plan, mut observe: impl FnMut(Milestone, &Stats)) -> io::Resul
         connections: Vec::new(),
         free: Vec::new(),
         closed: Vec::new(),
+        held_sizes: Rng::new(plan.seed ^ 0x4845_4c44),
+        short_sizes: Rng::new(plan.seed ^ 0x5348_4f52),
         rng: Rng::new(plan.seed),
         next_source: 0,
         stats: Stats {
@@ -323,7 +329,7 @@ impl Client<'_> {
                     self.short_began.get_or_insert_with(Instant::now);
                     self.short_started += 1;
                     self.short_open += 1;
-                    let len = self.rng.range(1, plan.short_max_payload);
+                    let len = self.short_sizes.range(1, plan.short_max_payload);
                     self.open(Role::Short, len)?;
                 }
                 // Reset k starts once k / resets of the short connections have.
@@ -345,7 +351,7 @@ impl Client<'_> {
                     self.held_started += 1;
                     self.held_open += 1;
                     self.stats.held_open_max = self.stats.held_open_max.max(self.held_open);
-                    let len = self.rng.range(1, plan.max_payload);
+                    let len = self.held_sizes.range(1, plan.max_payload);
                     self.open(Role::Held, len)?;
                 }
             }

@@ -320,7 +320,7 @@ impl Report<'_> {
         println!("| server | held at once | bytes verified | short conn/s | server max RSS | misbehaving clients |");
         println!("|---|---|---|---|---|---|");
         println!(
-            "| `{}` | {} | {:.1} MiB | {short_rate:.0} | {:.1} MiB | {} resets, {} never-readers held at {:?} MiB, {} dribblers: {} |",
+            "| `{}` | {} | {:.1} MiB | {short_rate:.0} | {:.1} MiB | {} resets, {} never-readers wrote {:?} MiB, {} dribblers: {} |",
             o.server,
             s.held_verified,
             mib(s.bytes_verified / 1024),
