@@ -13,6 +13,7 @@ mod socket;
 pub use options::{LoadOptions, USAGE};
 
 use crate::fds;
+use crate::syscalls::{Counts, Scope, SyscallCounter};
 use client::{Milestone, Plan, Stats};
 use server::{Memory, Server};
 use std::io;
@@ -34,6 +35,10 @@ struct Watch {
     held_fds: usize,
     /// The largest `VmRSS` of the per-second samples.
     sampled_max_kib: u64,
+    /// The server's system calls during the short stage and the held
+    /// stages (opening and releasing), where counters are available.
+    short_syscalls: Option<Counts>,
+    held_syscalls: Option<Counts>,
     errors: Vec<String>,
 }
 
@@ -82,6 +87,26 @@ pub fn main(args: &[String]) -> io::Result<bool> {
         idle_fds: server.open_fds()?,
         ..Watch::default()
     };
+    // Counting needs tracepoint counters (root, or perf_event_paranoid <= 1).
+    let counter = SyscallCounter::open(Scope::Process(pid as libc::pid_t)).ok();
+    let count = |counter: &Option<SyscallCounter>, watch: &mut Watch| {
+        let counter = counter.as_ref()?;
+        match counter
+            .stop()
+            .and_then(|counts| counter.start().map(|()| counts))
+        {
+            Ok(counts) => Some(counts),
+            Err(e) => {
+                watch
+                    .errors
+                    .push(format!("counting the server's syscalls: {e}"));
+                None
+            }
+        }
+    };
+    if let Some(counter) = &counter {
+        counter.start()?;
+    }
     let began = Instant::now();
     let outcome = client::run(&plan, |milestone, stats| {
         let sample = |watch: &mut Watch| match server.memory() {
@@ -107,7 +132,10 @@ pub fn main(args: &[String]) -> io::Result<bool> {
                 mib(memory.rss_kib)
             ),
             Milestone::ShortWarm => watch.warm = memory,
-            Milestone::ShortDone => watch.short_done = memory,
+            Milestone::ShortDone => {
+                watch.short_done = memory;
+                watch.short_syscalls = count(&counter, &mut watch);
+            }
             Milestone::AllHeld => {
                 watch.held = memory;
                 match server.open_fds() {
@@ -115,7 +143,7 @@ pub fn main(args: &[String]) -> io::Result<bool> {
                     Err(e) => watch.errors.push(format!("reading /proc/{pid}/fd: {e}")),
                 }
             }
-            Milestone::HeldClosed => {}
+            Milestone::HeldClosed => watch.held_syscalls = count(&counter, &mut watch),
         }
     });
     let stats = match outcome {
@@ -226,6 +254,20 @@ impl Report<'_> {
             w.idle_fds,
             self.fds_after,
             self.log_lines
+        );
+        let per = |counts: Option<Counts>, n: usize| match counts {
+            Some(c) if n > 0 => format!(
+                "{:.2} (epoll_wait {:.2}, epoll_ctl {:.2})",
+                c.total as f64 / n as f64,
+                c.wait as f64 / n as f64,
+                c.ctl as f64 / n as f64
+            ),
+            _ => "not counted".to_owned(),
+        };
+        println!(
+            "server syscalls per short connection {}; per held connection {}",
+            per(w.short_syscalls, s.short_done),
+            per(w.held_syscalls, s.held_verified)
         );
         for problem in &s.problems {
             println!("problem: {problem}");
