@@ -188,6 +188,9 @@ struct Client<'a> {
     held_began: Option<Instant>,
     awaiting_echo: usize,
     dribblers_open: usize,
+    /// The slots of the open dribblers, so their timers are found without
+    /// a walk over thousands of held connections.
+    dribbler_slots: Vec<usize>,
     out: Vec<u8>,
     input: Vec<u8>,
     expected: Vec<u8>,
@@ -220,6 +223,7 @@ pub fn run(plan: &Plan, mut observe: impl FnMut(Milestone, &Stats)) -> io::Resul
         held_began: None,
         awaiting_echo: 0,
         dribblers_open: 0,
+        dribbler_slots: Vec::new(),
         out: vec![0; CHUNK],
         input: vec![0; CHUNK],
         expected: vec![0; CHUNK],
@@ -307,6 +311,9 @@ impl Client<'_> {
             self.connections.push(Some(connection));
         } else {
             self.connections[index] = Some(connection);
+        }
+        if role == Role::Dribble {
+            self.dribbler_slots.push(index);
         }
         Ok(())
     }
@@ -430,17 +437,19 @@ impl Client<'_> {
 
     /// The earliest dribbler write due.
     fn next_dribble(&self) -> Option<Instant> {
-        self.connections
+        self.dribbler_slots
             .iter()
-            .flatten()
-            .filter_map(|c| c.next_dribble)
+            .filter_map(|&index| self.connections[index].as_ref()?.next_dribble)
             .min()
     }
 
     /// Makes the dribbler writes that are due.
     fn dribble(&mut self) {
         let now = Instant::now();
-        for index in 0..self.connections.len() {
+        for slot in 0..self.dribbler_slots.len() {
+            let Some(&index) = self.dribbler_slots.get(slot) else {
+                break; // finished and removed while driving an earlier one
+            };
             let due = matches!(&self.connections[index], Some(c) if c.next_dribble.is_some_and(|at| at <= now));
             if due {
                 self.drive(index, false);
@@ -619,6 +628,7 @@ impl Client<'_> {
                 self.held_failed += usize::from(!ok && c.verified < c.payload.len);
             }
             Role::Dribble => {
+                self.dribbler_slots.retain(|&slot| slot != index);
                 self.dribblers_open -= 1;
                 self.stats.dribbles_done += usize::from(ok);
             }

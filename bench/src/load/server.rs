@@ -156,3 +156,13 @@ impl Server {
         self.child.wait().map(drop)
     }
 }
+
+impl Drop for Server {
+    /// A run that ends early on an error leaves no server behind.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
