@@ -172,8 +172,7 @@ pub fn main(args: &[String]) -> io::Result<bool> {
     }
     let exited = server.exited()?;
     let after = server.memory().unwrap_or_default();
-    let log = server.log();
-    server.stop()?;
+    let log = server.stop()?;
 
     let report = Report {
         options: &options,

@@ -7,7 +7,7 @@ use std::net::{SocketAddr, SocketAddrV4};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 /// How long the server may take to print its address.
@@ -41,6 +41,8 @@ pub struct Server {
     /// The address it listens on (loopback).
     pub addr: SocketAddrV4,
     log: Arc<Mutex<Log>>,
+    /// Reads stderr until the server exits.
+    logger: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -77,7 +79,7 @@ impl Server {
         });
         let log = Arc::new(Mutex::new(Log::default()));
         let sink = Arc::clone(&log);
-        thread::spawn(move || {
+        let logger = thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 let mut log = sink.lock().unwrap();
@@ -109,7 +111,12 @@ impl Server {
                 )));
             }
         };
-        Ok(Server { child, addr, log })
+        Ok(Server {
+            child,
+            addr,
+            log,
+            logger: Some(logger),
+        })
     }
 
     /// The server's process id.
@@ -148,12 +155,17 @@ impl Server {
         self.log.lock().unwrap().clone()
     }
 
-    /// Stops it (SIGKILL) and reaps it.
-    pub fn stop(mut self) -> io::Result<()> {
+    /// Stops it (SIGKILL), reaps it, and returns all it logged.
+    pub fn stop(mut self) -> io::Result<Log> {
         if self.child.try_wait()?.is_none() {
             self.child.kill()?;
         }
-        self.child.wait().map(drop)
+        self.child.wait()?;
+        if let Some(logger) = self.logger.take() {
+            // Its stderr is closed now, so the reader ends.
+            let _ = logger.join();
+        }
+        Ok(self.log())
     }
 }
 
