@@ -399,6 +399,11 @@ mod generate {
             .header(wrapper.to_string_lossy())
             .clang_arg(format!("--target={}", clang_target(target)))
             .clang_args(clang_args)
+            // glibc's feature set is fixed by the first header included,
+            // which may come before wrapper.h (`-include` in
+            // BINDGEN_EXTRA_CLANG_ARGS): define _GNU_SOURCE, which
+            // wrapper.h asks for (accept4, pipe2), up front.
+            .clang_args(target.contains("-linux-").then_some("-D_GNU_SOURCE=1"))
             .use_core()
             .layout_tests(true)
             .generate_comments(false)
@@ -431,6 +436,24 @@ mod generate {
                      |EVFILT_(READ|WRITE|USER)|NOTE_TRIGGER|F_SETFD|FD_CLOEXEC|O_CLOEXEC",
                 ),
         };
+        // evq::net's calls, the same on every Unix; the names an OS lacks
+        // (accept4, SOCK_NONBLOCK on macOS; SO_NOSIGPIPE on Linux) simply
+        // match nothing there. glibc declares SOCK_* in an enum,
+        // `__socket_type`.
+        let builder = builder
+            .allowlist_type("__socket_type")
+            .allowlist_function(
+                "socket|socketpair|bind|listen|connect|accept|accept4|setsockopt\
+                 |pipe|pipe2|fcntl",
+            )
+            .allowlist_type(
+                "socklen_t|sockaddr|sockaddr_storage|sockaddr_in|sockaddr_in6|sockaddr_un",
+            )
+            .allowlist_var(
+                "AF_(INET|INET6|UNIX)|SOCK_(STREAM|DGRAM|NONBLOCK|CLOEXEC)|SOL_SOCKET\
+                 |SO_(REUSEADDR|NOSIGPIPE)|SOMAXCONN|EINPROGRESS\
+                 |F_(GETFL|SETFL|GETFD|SETFD)|O_(NONBLOCK|CLOEXEC)|FD_CLOEXEC",
+            );
         let mut text = builder.generate().map_err(|e| e.to_string())?.to_string();
         // bindgen names its version only in its header comment.
         let version = text

@@ -2,8 +2,10 @@
 //!
 //! This module is bindgen's output for `wrapper.h` (`<sys/epoll.h>`,
 //! `<sys/eventfd.h>` and `<unistd.h>` on Linux and Android; `<sys/event.h>`
-//! on macOS and the BSDs), restricted by allowlists to the functions, types
-//! and constants evq's backends use. Each file in `src/sys/bindings/` names
+//! on macOS and the BSDs; and everywhere `<sys/socket.h>`, `<sys/un.h>`,
+//! `<netinet/in.h>`, `<errno.h>` and `<fcntl.h>` for [`net`](crate::net)),
+//! restricted by allowlists to the functions, types and constants evq's
+//! backends and `net` use. Each file in `src/sys/bindings/` names
 //! the target it was made for and carries bindgen's compile-time layout
 //! assertions, so a struct whose size, alignment or field offsets disagree
 //! with the target's C ABI fails the build.
@@ -24,6 +26,11 @@
 //! exactly. Note that on x86_64 Linux `epoll_event` is `#[repr(packed)]`
 //! (glibc's `__EPOLL_PACKED`), as is `kevent` on macOS (`packed(4)`): copy
 //! their fields out, never borrow them.
+//!
+//! On glibc, `bind`, `connect` and `accept` take their address as a
+//! transparent union (`__SOCKADDR_ARG`, because `wrapper.h` defines
+//! `_GNU_SOURCE` for `accept4` and `pipe2`), which bindgen renders as a
+//! plain union of pointers; C passes it as a pointer.
 //!
 //! # References
 //! - [`epoll(7)`](https://man7.org/linux/man-pages/man7/epoll.7.html),

@@ -5,6 +5,21 @@
 pub const EPOLL_CTL_ADD: u32 = 1;
 pub const EPOLL_CTL_DEL: u32 = 2;
 pub const EPOLL_CTL_MOD: u32 = 3;
+pub const AF_UNIX: u32 = 1;
+pub const AF_INET: u32 = 2;
+pub const AF_INET6: u32 = 10;
+pub const SOMAXCONN: u32 = 4096;
+pub const SOL_SOCKET: u32 = 1;
+pub const SO_REUSEADDR: u32 = 2;
+pub const EINPROGRESS: u32 = 115;
+pub const O_NONBLOCK: u32 = 2048;
+pub const O_CLOEXEC: u32 = 524288;
+pub const F_GETFD: u32 = 1;
+pub const F_SETFD: u32 = 2;
+pub const F_GETFL: u32 = 3;
+pub const F_SETFL: u32 = 4;
+pub const FD_CLOEXEC: u32 = 1;
+pub type __socklen_t = ::core::ffi::c_uint;
 pub const EPOLL_CLOEXEC: _bindgen_ty_1 = 524288;
 pub type _bindgen_ty_1 = ::core::ffi::c_uint;
 pub const EPOLLIN: EPOLL_EVENTS = 1;
@@ -95,6 +110,7 @@ unsafe extern "C" {
         __flags: ::core::ffi::c_int,
     ) -> ::core::ffi::c_int;
 }
+pub type socklen_t = __socklen_t;
 unsafe extern "C" {
     pub fn read(
         __fd: ::core::ffi::c_int,
@@ -108,6 +124,427 @@ unsafe extern "C" {
         __buf: *const ::core::ffi::c_void,
         __n: usize,
     ) -> isize;
+}
+unsafe extern "C" {
+    pub fn pipe(__pipedes: *mut ::core::ffi::c_int) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn pipe2(
+        __pipedes: *mut ::core::ffi::c_int,
+        __flags: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+pub const SOCK_STREAM: __socket_type = 1;
+pub const SOCK_DGRAM: __socket_type = 2;
+pub const SOCK_RAW: __socket_type = 3;
+pub const SOCK_RDM: __socket_type = 4;
+pub const SOCK_SEQPACKET: __socket_type = 5;
+pub const SOCK_DCCP: __socket_type = 6;
+pub const SOCK_PACKET: __socket_type = 10;
+pub const SOCK_CLOEXEC: __socket_type = 524288;
+pub const SOCK_NONBLOCK: __socket_type = 2048;
+pub type __socket_type = ::core::ffi::c_uint;
+pub type sa_family_t = ::core::ffi::c_ushort;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr {
+    pub sa_family: sa_family_t,
+    pub sa_data: [::core::ffi::c_char; 14usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of sockaddr"][::core::mem::size_of::<sockaddr>() - 16usize];
+    ["Alignment of sockaddr"][::core::mem::align_of::<sockaddr>() - 2usize];
+    [
+        "Offset of field: sockaddr::sa_family",
+    ][::core::mem::offset_of!(sockaddr, sa_family) - 0usize];
+    [
+        "Offset of field: sockaddr::sa_data",
+    ][::core::mem::offset_of!(sockaddr, sa_data) - 2usize];
+};
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr_storage {
+    pub ss_family: sa_family_t,
+    pub __ss_padding: [::core::ffi::c_char; 118usize],
+    pub __ss_align: ::core::ffi::c_ulong,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of sockaddr_storage"][::core::mem::size_of::<sockaddr_storage>() - 128usize];
+    [
+        "Alignment of sockaddr_storage",
+    ][::core::mem::align_of::<sockaddr_storage>() - 8usize];
+    [
+        "Offset of field: sockaddr_storage::ss_family",
+    ][::core::mem::offset_of!(sockaddr_storage, ss_family) - 0usize];
+    [
+        "Offset of field: sockaddr_storage::__ss_padding",
+    ][::core::mem::offset_of!(sockaddr_storage, __ss_padding) - 2usize];
+    [
+        "Offset of field: sockaddr_storage::__ss_align",
+    ][::core::mem::offset_of!(sockaddr_storage, __ss_align) - 120usize];
+};
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union __SOCKADDR_ARG {
+    pub __sockaddr__: *mut sockaddr,
+    pub __sockaddr_at__: *mut sockaddr_at,
+    pub __sockaddr_ax25__: *mut sockaddr_ax25,
+    pub __sockaddr_dl__: *mut sockaddr_dl,
+    pub __sockaddr_eon__: *mut sockaddr_eon,
+    pub __sockaddr_in__: *mut sockaddr_in,
+    pub __sockaddr_in6__: *mut sockaddr_in6,
+    pub __sockaddr_inarp__: *mut sockaddr_inarp,
+    pub __sockaddr_ipx__: *mut sockaddr_ipx,
+    pub __sockaddr_iso__: *mut sockaddr_iso,
+    pub __sockaddr_ns__: *mut sockaddr_ns,
+    pub __sockaddr_un__: *mut sockaddr_un,
+    pub __sockaddr_x25__: *mut sockaddr_x25,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of __SOCKADDR_ARG"][::core::mem::size_of::<__SOCKADDR_ARG>() - 8usize];
+    ["Alignment of __SOCKADDR_ARG"][::core::mem::align_of::<__SOCKADDR_ARG>() - 8usize];
+    [
+        "Offset of field: __SOCKADDR_ARG::__sockaddr__",
+    ][::core::mem::offset_of!(__SOCKADDR_ARG, __sockaddr__) - 0usize];
+    [
+        "Offset of field: __SOCKADDR_ARG::__sockaddr_at__",
+    ][::core::mem::offset_of!(__SOCKADDR_ARG, __sockaddr_at__) - 0usize];
+    [
+        "Offset of field: __SOCKADDR_ARG::__sockaddr_ax25__",
+    ][::core::mem::offset_of!(__SOCKADDR_ARG, __sockaddr_ax25__) - 0usize];
+    [
+        "Offset of field: __SOCKADDR_ARG::__sockaddr_dl__",
+    ][::core::mem::offset_of!(__SOCKADDR_ARG, __sockaddr_dl__) - 0usize];
+    [
+        "Offset of field: __SOCKADDR_ARG::__sockaddr_eon__",
+    ][::core::mem::offset_of!(__SOCKADDR_ARG, __sockaddr_eon__) - 0usize];
+    [
+        "Offset of field: __SOCKADDR_ARG::__sockaddr_in__",
+    ][::core::mem::offset_of!(__SOCKADDR_ARG, __sockaddr_in__) - 0usize];
+    [
+        "Offset of field: __SOCKADDR_ARG::__sockaddr_in6__",
+    ][::core::mem::offset_of!(__SOCKADDR_ARG, __sockaddr_in6__) - 0usize];
+    [
+        "Offset of field: __SOCKADDR_ARG::__sockaddr_inarp__",
+    ][::core::mem::offset_of!(__SOCKADDR_ARG, __sockaddr_inarp__) - 0usize];
+    [
+        "Offset of field: __SOCKADDR_ARG::__sockaddr_ipx__",
+    ][::core::mem::offset_of!(__SOCKADDR_ARG, __sockaddr_ipx__) - 0usize];
+    [
+        "Offset of field: __SOCKADDR_ARG::__sockaddr_iso__",
+    ][::core::mem::offset_of!(__SOCKADDR_ARG, __sockaddr_iso__) - 0usize];
+    [
+        "Offset of field: __SOCKADDR_ARG::__sockaddr_ns__",
+    ][::core::mem::offset_of!(__SOCKADDR_ARG, __sockaddr_ns__) - 0usize];
+    [
+        "Offset of field: __SOCKADDR_ARG::__sockaddr_un__",
+    ][::core::mem::offset_of!(__SOCKADDR_ARG, __sockaddr_un__) - 0usize];
+    [
+        "Offset of field: __SOCKADDR_ARG::__sockaddr_x25__",
+    ][::core::mem::offset_of!(__SOCKADDR_ARG, __sockaddr_x25__) - 0usize];
+};
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union __CONST_SOCKADDR_ARG {
+    pub __sockaddr__: *const sockaddr,
+    pub __sockaddr_at__: *const sockaddr_at,
+    pub __sockaddr_ax25__: *const sockaddr_ax25,
+    pub __sockaddr_dl__: *const sockaddr_dl,
+    pub __sockaddr_eon__: *const sockaddr_eon,
+    pub __sockaddr_in__: *const sockaddr_in,
+    pub __sockaddr_in6__: *const sockaddr_in6,
+    pub __sockaddr_inarp__: *const sockaddr_inarp,
+    pub __sockaddr_ipx__: *const sockaddr_ipx,
+    pub __sockaddr_iso__: *const sockaddr_iso,
+    pub __sockaddr_ns__: *const sockaddr_ns,
+    pub __sockaddr_un__: *const sockaddr_un,
+    pub __sockaddr_x25__: *const sockaddr_x25,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of __CONST_SOCKADDR_ARG",
+    ][::core::mem::size_of::<__CONST_SOCKADDR_ARG>() - 8usize];
+    [
+        "Alignment of __CONST_SOCKADDR_ARG",
+    ][::core::mem::align_of::<__CONST_SOCKADDR_ARG>() - 8usize];
+    [
+        "Offset of field: __CONST_SOCKADDR_ARG::__sockaddr__",
+    ][::core::mem::offset_of!(__CONST_SOCKADDR_ARG, __sockaddr__) - 0usize];
+    [
+        "Offset of field: __CONST_SOCKADDR_ARG::__sockaddr_at__",
+    ][::core::mem::offset_of!(__CONST_SOCKADDR_ARG, __sockaddr_at__) - 0usize];
+    [
+        "Offset of field: __CONST_SOCKADDR_ARG::__sockaddr_ax25__",
+    ][::core::mem::offset_of!(__CONST_SOCKADDR_ARG, __sockaddr_ax25__) - 0usize];
+    [
+        "Offset of field: __CONST_SOCKADDR_ARG::__sockaddr_dl__",
+    ][::core::mem::offset_of!(__CONST_SOCKADDR_ARG, __sockaddr_dl__) - 0usize];
+    [
+        "Offset of field: __CONST_SOCKADDR_ARG::__sockaddr_eon__",
+    ][::core::mem::offset_of!(__CONST_SOCKADDR_ARG, __sockaddr_eon__) - 0usize];
+    [
+        "Offset of field: __CONST_SOCKADDR_ARG::__sockaddr_in__",
+    ][::core::mem::offset_of!(__CONST_SOCKADDR_ARG, __sockaddr_in__) - 0usize];
+    [
+        "Offset of field: __CONST_SOCKADDR_ARG::__sockaddr_in6__",
+    ][::core::mem::offset_of!(__CONST_SOCKADDR_ARG, __sockaddr_in6__) - 0usize];
+    [
+        "Offset of field: __CONST_SOCKADDR_ARG::__sockaddr_inarp__",
+    ][::core::mem::offset_of!(__CONST_SOCKADDR_ARG, __sockaddr_inarp__) - 0usize];
+    [
+        "Offset of field: __CONST_SOCKADDR_ARG::__sockaddr_ipx__",
+    ][::core::mem::offset_of!(__CONST_SOCKADDR_ARG, __sockaddr_ipx__) - 0usize];
+    [
+        "Offset of field: __CONST_SOCKADDR_ARG::__sockaddr_iso__",
+    ][::core::mem::offset_of!(__CONST_SOCKADDR_ARG, __sockaddr_iso__) - 0usize];
+    [
+        "Offset of field: __CONST_SOCKADDR_ARG::__sockaddr_ns__",
+    ][::core::mem::offset_of!(__CONST_SOCKADDR_ARG, __sockaddr_ns__) - 0usize];
+    [
+        "Offset of field: __CONST_SOCKADDR_ARG::__sockaddr_un__",
+    ][::core::mem::offset_of!(__CONST_SOCKADDR_ARG, __sockaddr_un__) - 0usize];
+    [
+        "Offset of field: __CONST_SOCKADDR_ARG::__sockaddr_x25__",
+    ][::core::mem::offset_of!(__CONST_SOCKADDR_ARG, __sockaddr_x25__) - 0usize];
+};
+unsafe extern "C" {
+    pub fn socket(
+        __domain: ::core::ffi::c_int,
+        __type: ::core::ffi::c_int,
+        __protocol: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn socketpair(
+        __domain: ::core::ffi::c_int,
+        __type: ::core::ffi::c_int,
+        __protocol: ::core::ffi::c_int,
+        __fds: *mut ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn bind(
+        __fd: ::core::ffi::c_int,
+        __addr: __CONST_SOCKADDR_ARG,
+        __len: socklen_t,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn connect(
+        __fd: ::core::ffi::c_int,
+        __addr: __CONST_SOCKADDR_ARG,
+        __len: socklen_t,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn setsockopt(
+        __fd: ::core::ffi::c_int,
+        __level: ::core::ffi::c_int,
+        __optname: ::core::ffi::c_int,
+        __optval: *const ::core::ffi::c_void,
+        __optlen: socklen_t,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn listen(
+        __fd: ::core::ffi::c_int,
+        __n: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn accept(
+        __fd: ::core::ffi::c_int,
+        __addr: __SOCKADDR_ARG,
+        __addr_len: *mut socklen_t,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn accept4(
+        __fd: ::core::ffi::c_int,
+        __addr: __SOCKADDR_ARG,
+        __addr_len: *mut socklen_t,
+        __flags: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr_un {
+    pub sun_family: sa_family_t,
+    pub sun_path: [::core::ffi::c_char; 108usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of sockaddr_un"][::core::mem::size_of::<sockaddr_un>() - 110usize];
+    ["Alignment of sockaddr_un"][::core::mem::align_of::<sockaddr_un>() - 2usize];
+    [
+        "Offset of field: sockaddr_un::sun_family",
+    ][::core::mem::offset_of!(sockaddr_un, sun_family) - 0usize];
+    [
+        "Offset of field: sockaddr_un::sun_path",
+    ][::core::mem::offset_of!(sockaddr_un, sun_path) - 2usize];
+};
+pub type in_addr_t = u32;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct in_addr {
+    pub s_addr: in_addr_t,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of in_addr"][::core::mem::size_of::<in_addr>() - 4usize];
+    ["Alignment of in_addr"][::core::mem::align_of::<in_addr>() - 4usize];
+    [
+        "Offset of field: in_addr::s_addr",
+    ][::core::mem::offset_of!(in_addr, s_addr) - 0usize];
+};
+pub type in_port_t = u16;
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct in6_addr {
+    pub __in6_u: in6_addr__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union in6_addr__bindgen_ty_1 {
+    pub __u6_addr8: [u8; 16usize],
+    pub __u6_addr16: [u16; 8usize],
+    pub __u6_addr32: [u32; 4usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of in6_addr__bindgen_ty_1",
+    ][::core::mem::size_of::<in6_addr__bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of in6_addr__bindgen_ty_1",
+    ][::core::mem::align_of::<in6_addr__bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: in6_addr__bindgen_ty_1::__u6_addr8",
+    ][::core::mem::offset_of!(in6_addr__bindgen_ty_1, __u6_addr8) - 0usize];
+    [
+        "Offset of field: in6_addr__bindgen_ty_1::__u6_addr16",
+    ][::core::mem::offset_of!(in6_addr__bindgen_ty_1, __u6_addr16) - 0usize];
+    [
+        "Offset of field: in6_addr__bindgen_ty_1::__u6_addr32",
+    ][::core::mem::offset_of!(in6_addr__bindgen_ty_1, __u6_addr32) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of in6_addr"][::core::mem::size_of::<in6_addr>() - 16usize];
+    ["Alignment of in6_addr"][::core::mem::align_of::<in6_addr>() - 4usize];
+    [
+        "Offset of field: in6_addr::__in6_u",
+    ][::core::mem::offset_of!(in6_addr, __in6_u) - 0usize];
+};
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr_in {
+    pub sin_family: sa_family_t,
+    pub sin_port: in_port_t,
+    pub sin_addr: in_addr,
+    pub sin_zero: [::core::ffi::c_uchar; 8usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of sockaddr_in"][::core::mem::size_of::<sockaddr_in>() - 16usize];
+    ["Alignment of sockaddr_in"][::core::mem::align_of::<sockaddr_in>() - 4usize];
+    [
+        "Offset of field: sockaddr_in::sin_family",
+    ][::core::mem::offset_of!(sockaddr_in, sin_family) - 0usize];
+    [
+        "Offset of field: sockaddr_in::sin_port",
+    ][::core::mem::offset_of!(sockaddr_in, sin_port) - 2usize];
+    [
+        "Offset of field: sockaddr_in::sin_addr",
+    ][::core::mem::offset_of!(sockaddr_in, sin_addr) - 4usize];
+    [
+        "Offset of field: sockaddr_in::sin_zero",
+    ][::core::mem::offset_of!(sockaddr_in, sin_zero) - 8usize];
+};
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct sockaddr_in6 {
+    pub sin6_family: sa_family_t,
+    pub sin6_port: in_port_t,
+    pub sin6_flowinfo: u32,
+    pub sin6_addr: in6_addr,
+    pub sin6_scope_id: u32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of sockaddr_in6"][::core::mem::size_of::<sockaddr_in6>() - 28usize];
+    ["Alignment of sockaddr_in6"][::core::mem::align_of::<sockaddr_in6>() - 4usize];
+    [
+        "Offset of field: sockaddr_in6::sin6_family",
+    ][::core::mem::offset_of!(sockaddr_in6, sin6_family) - 0usize];
+    [
+        "Offset of field: sockaddr_in6::sin6_port",
+    ][::core::mem::offset_of!(sockaddr_in6, sin6_port) - 2usize];
+    [
+        "Offset of field: sockaddr_in6::sin6_flowinfo",
+    ][::core::mem::offset_of!(sockaddr_in6, sin6_flowinfo) - 4usize];
+    [
+        "Offset of field: sockaddr_in6::sin6_addr",
+    ][::core::mem::offset_of!(sockaddr_in6, sin6_addr) - 8usize];
+    [
+        "Offset of field: sockaddr_in6::sin6_scope_id",
+    ][::core::mem::offset_of!(sockaddr_in6, sin6_scope_id) - 24usize];
+};
+unsafe extern "C" {
+    pub fn fcntl(
+        __fd: ::core::ffi::c_int,
+        __cmd: ::core::ffi::c_int,
+        ...
+    ) -> ::core::ffi::c_int;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr_at {
+    pub _address: u8,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr_ax25 {
+    pub _address: u8,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr_dl {
+    pub _address: u8,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr_eon {
+    pub _address: u8,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr_inarp {
+    pub _address: u8,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr_ipx {
+    pub _address: u8,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr_iso {
+    pub _address: u8,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr_ns {
+    pub _address: u8,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr_x25 {
+    pub _address: u8,
 }
 /// Where these bindings came from: the bindgen version, the target and the C headers.
 pub const GENERATED_FROM: &str = "rust-bindgen 0.73.2 for x86_64-unknown-linux-gnu, from glibc headers from Debian's libc6-dev";
