@@ -7,6 +7,7 @@
 mod client;
 mod options;
 mod payload;
+mod plan;
 mod server;
 mod socket;
 
@@ -14,7 +15,7 @@ pub use options::{LoadOptions, USAGE};
 
 use crate::fds;
 use crate::syscalls::{Counts, Scope, SyscallCounter};
-use client::{Milestone, Plan, Stats};
+use plan::{Milestone, Plan, Stats};
 use server::{Memory, Server};
 use std::io;
 use std::net::Ipv4Addr;
