@@ -58,8 +58,9 @@ pub fn main(args: &[String]) -> io::Result<bool> {
     let limit = fds::raise_fd_limit()?;
     let mut server = Server::spawn(&options.server)?;
     let pid = server.pid();
+    let (server_soft, server_hard) = server.fd_limit()?;
     println!(
-        "load: `{}` (pid {pid}) on {}; RLIMIT_NOFILE {} (hard {}) in both processes",
+        "load: `{}` (pid {pid}) on {}; RLIMIT_NOFILE soft/hard: driver {}/{}, server {server_soft}/{server_hard}",
         options.server, server.addr, limit.soft, limit.hard
     );
     let plan = Plan {

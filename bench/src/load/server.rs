@@ -140,6 +140,21 @@ impl Server {
         })
     }
 
+    /// Its `RLIMIT_NOFILE`, soft and hard (`Max open files` in
+    /// `/proc/PID/limits`).
+    pub fn fd_limit(&self) -> io::Result<(String, String)> {
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", self.pid()))?;
+        let line = limits
+            .lines()
+            .find_map(|line| line.strip_prefix("Max open files"))
+            .ok_or_else(|| io::Error::other("no `Max open files` in /proc/PID/limits"))?;
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some(soft), Some(hard)) => Ok((soft.to_owned(), hard.to_owned())),
+            _ => Err(io::Error::other(format!("unexpected limits line {line:?}"))),
+        }
+    }
+
     /// How many descriptors it has open now (`/proc/PID/fd`).
     pub fn open_fds(&self) -> io::Result<usize> {
         Ok(std::fs::read_dir(format!("/proc/{}/fd", self.pid()))?.count())
