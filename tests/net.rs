@@ -56,10 +56,7 @@ fn socket_path(name: &str) -> PathBuf {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "Miri does not emulate socket(), bind() or fcntl(F_GETFL)"
-)]
+#[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
 fn tcp_sockets_are_nonblocking_and_close_on_exec_from_birth() {
     let listener = TcpListener::bind(localhost()).unwrap();
     assert_born_right(&listener, "TcpListener::bind");
@@ -81,10 +78,27 @@ fn tcp_sockets_are_nonblocking_and_close_on_exec_from_birth() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "Miri does not emulate socket(), bind() or fcntl(F_GETFL)"
-)]
+#[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
+fn binding_an_address_in_use_is_addr_in_use() {
+    // SO_REUSEADDR lets a port in TIME_WAIT be reused, not a listening one.
+    let first = TcpListener::bind(localhost()).unwrap();
+    let taken = first.local_addr().unwrap();
+    let error = TcpListener::bind(taken).map(drop).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::AddrInUse, "{error}");
+    let udp = UdpSocket::bind(localhost()).unwrap();
+    let error = UdpSocket::bind(udp.local_addr().unwrap())
+        .map(drop)
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::AddrInUse, "{error}");
+    let path = socket_path("in-use");
+    let _listener = UnixListener::bind(&path).unwrap();
+    let error = UnixListener::bind(&path).map(drop).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::AddrInUse, "{error}");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
 fn connect_to_a_listening_port_reports_writable_then_peer_addr() {
     let listener = TcpListener::bind(localhost()).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -95,10 +109,7 @@ fn connect_to_a_listening_port_reports_writable_then_peer_addr() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "Miri does not emulate socket(), bind() or fcntl(F_GETFL)"
-)]
+#[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
 fn connect_to_a_closed_port_reports_connection_refused_through_take_error() {
     // A port that was just free: nothing listens there now.
     let addr = TcpListener::bind(localhost())
@@ -120,10 +131,7 @@ fn connect_to_a_closed_port_reports_connection_refused_through_take_error() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "Miri does not emulate socket(), bind() or fcntl(F_GETFL)"
-)]
+#[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
 fn tcp_streams_read_write_peek_and_shut_down() {
     let listener = TcpListener::bind(localhost()).unwrap();
     let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
@@ -173,10 +181,7 @@ fn read_until_eof_or_blocked(stream: &mut TcpStream, poll: &mut Poll, token: Tok
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "Miri does not emulate socket(), bind() or fcntl(F_GETFL)"
-)]
+#[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
 fn the_default_backlog_holds_more_than_std_s_128_connections() {
     const CONNECTIONS: usize = 300;
     let somaxconn = match std::fs::read_to_string("/proc/sys/net/core/somaxconn") {
@@ -229,10 +234,7 @@ fn the_default_backlog_holds_more_than_std_s_128_connections() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "Miri does not emulate socket(), bind() or fcntl(F_GETFL)"
-)]
+#[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
 fn udp_sockets_send_receive_and_peek() {
     let a = UdpSocket::bind(localhost()).unwrap();
     let b = UdpSocket::bind(localhost()).unwrap();
@@ -262,10 +264,7 @@ fn udp_sockets_send_receive_and_peek() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "Miri does not emulate socket(), bind() or fcntl(F_GETFL)"
-)]
+#[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
 fn ipv6_loopback_works_where_the_host_has_it() {
     let addr = SocketAddr::from((Ipv6Addr::LOCALHOST, 0));
     let listener = match TcpListener::bind(addr) {
@@ -287,10 +286,7 @@ fn ipv6_loopback_works_where_the_host_has_it() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "Miri does not emulate socket(), bind() or fcntl(F_GETFL)"
-)]
+#[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
 fn unix_listener_accepts_nonblocking_close_on_exec_streams() {
     let path = socket_path("listener");
     let listener = UnixListener::bind(&path).unwrap();
@@ -323,10 +319,7 @@ fn unix_listener_accepts_nonblocking_close_on_exec_streams() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "Miri does not emulate socket(), bind() or fcntl(F_GETFL)"
-)]
+#[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
 fn unix_stream_pairs_are_connected_both_ways() {
     let (a, b) = UnixStream::pair().unwrap();
     assert_born_right(&a, "UnixStream::pair");
@@ -341,10 +334,7 @@ fn unix_stream_pairs_are_connected_both_ways() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "Miri does not emulate socket(), bind() or fcntl(F_GETFL)"
-)]
+#[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
 fn unix_datagrams_bound_unbound_and_paired() {
     let path = socket_path("datagram");
     let bound = UnixDatagram::bind(&path).unwrap();
@@ -374,10 +364,7 @@ fn unix_datagrams_bound_unbound_and_paired() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "Miri does not emulate socket(), bind() or fcntl(F_GETFL)"
-)]
+#[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
 fn bad_unix_paths_are_invalid_input_not_a_panic() {
     let too_long = std::env::temp_dir().join("x".repeat(200));
     let with_nul = std::env::temp_dir().join("evq\0net");
@@ -399,10 +386,7 @@ fn bad_unix_paths_are_invalid_input_not_a_panic() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "Miri does not emulate socket(), bind() or fcntl(F_GETFL)"
-)]
+#[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
 fn pipes_are_nonblocking_close_on_exec_and_report_readable() {
     let (mut sender, mut receiver) = pipe::new().unwrap();
     assert_born_right(&sender, "pipe Sender");
@@ -439,10 +423,7 @@ fn pipes_are_nonblocking_close_on_exec_and_report_readable() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "Miri does not emulate socket(), bind() or fcntl(F_GETFL)"
-)]
+#[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
 fn types_convert_to_and_from_std_and_owned_fds_keeping_the_descriptor() {
     let listener = TcpListener::bind(localhost()).unwrap();
     let fd = listener.as_raw_fd();

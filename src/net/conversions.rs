@@ -29,7 +29,7 @@ macro_rules! std_wrapper {
         }
 
         /// The std type, for everything evq does not wrap; the descriptor
-        /// stays as it is (non-blocking).
+        /// keeps its mode (non-blocking, if evq created it).
         impl From<$name> for $std {
             fn from(wrapper: $name) -> Self {
                 wrapper.inner

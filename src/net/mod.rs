@@ -13,8 +13,10 @@
 //! registers with a [`Registry`](crate::Registry) like any fd.
 //!
 //! On macOS and iOS, which lack the flags and `accept4`, they are set
-//! with `fcntl` right after creation, and sockets get `SO_NOSIGPIPE` (as
+//! with [`fcntl`] right after creation, and sockets get `SO_NOSIGPIPE` (as
 //! std's do there). Each constructor names its system calls.
+//!
+//! [`fcntl`]: https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/fcntl.2.html
 //!
 //! [`OwnedFd`]: std::os::fd::OwnedFd
 //!
