@@ -9,6 +9,7 @@ use std::path::PathBuf;
 pub const USAGE: &str = "\
 usage: evq-bench [OPTIONS] [all | SCENARIO...]
        evq-bench [OPTIONS] single SCENARIO CASE LOOP OPS
+       evq-bench load --server \"COMMAND\" [OPTIONS]   (load --help for more)
 
 Runs each scenario on evq, mio, polling and a raw C epoll loop, interleaved
 (one sample of each loop per round), and prints a Markdown table.
