@@ -418,7 +418,16 @@ mod generate {
             Backend::Epoll => builder
                 .allowlist_function("epoll_create1|epoll_ctl|epoll_wait|eventfd|read|write")
                 .allowlist_type("EPOLL_EVENTS")
-                .allowlist_var("EPOLL_CTL_(ADD|MOD|DEL)|EPOLL_CLOEXEC|EFD_(CLOEXEC|NONBLOCK)"),
+                .allowlist_var("EPOLL_CTL_(ADD|MOD|DEL)|EPOLL_CLOEXEC|EFD_(CLOEXEC|NONBLOCK)")
+                // The io_uring backend: the ring ABI, its system calls
+                // (through `syscall`) and the mmap of its rings.
+                .allowlist_function("syscall|mmap|munmap")
+                .allowlist_type("io_uring_(params|sqe|cqe|getevents_arg|op)|__kernel_timespec")
+                .allowlist_var(
+                    "__NR_io_uring_(setup|enter)|IORING_(SETUP|ENTER|FEAT|SQ|CQE_F|POLL|OFF)_.*\
+                     |IORING_OP_(NOP|POLL_ADD|POLL_REMOVE)|IOSQE_CQE_SKIP_SUCCESS_BIT\
+                     |PROT_(READ|WRITE)|MAP_(SHARED|POPULATE)|E(TIME|BADF|CANCELED)",
+                ),
             // `kevent` is a struct and a function; `Default` builds the
             // struct (EV_SET is a macro bindgen cannot translate) whatever
             // extra fields an OS adds.

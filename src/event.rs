@@ -35,6 +35,20 @@ unsafe impl Send for Event {}
 unsafe impl Sync for Event {}
 
 impl Event {
+    /// Wraps a record a backend filled in itself (io_uring).
+    #[cfg(feature = "io-uring")]
+    #[inline]
+    pub(crate) fn from_raw(raw: RawEvent) -> Event {
+        Event { raw }
+    }
+
+    /// A copy of the record (it may be packed: never borrowed).
+    #[cfg(feature = "io-uring")]
+    #[inline]
+    pub(crate) fn raw(&self) -> RawEvent {
+        self.raw
+    }
+
     /// The token the source was registered with.
     #[inline]
     pub fn token(&self) -> Token {

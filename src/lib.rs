@@ -67,6 +67,7 @@ compile_error!("evq supports Unix targets with epoll or kqueue only");
 
 #[allow(unsafe_code)]
 mod backend;
+mod backend_kind;
 mod error;
 mod event;
 mod events;
@@ -88,6 +89,7 @@ pub mod model;
 #[allow(unsafe_code)]
 pub mod sys;
 
+pub use backend_kind::Backend;
 pub use error::{Error, Result};
 pub use event::Event;
 pub use events::{Events, Iter};

@@ -1,7 +1,7 @@
 //! Waiting for readiness.
 
 use crate::backend::Selector;
-use crate::{Error, Events, Registry, Result};
+use crate::{Backend, Error, Events, Registry, Result};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
@@ -73,6 +73,44 @@ impl Poll {
         Selector::new().map(|selector| Poll {
             registry: Registry::new(selector),
         })
+    }
+
+    /// A new, empty event queue on the given [`Backend`].
+    ///
+    /// Fails with [`Error::InvalidInput`] for a backend this build of evq
+    /// does not have (io_uring without the `io-uring` feature, kqueue on
+    /// Linux, epoll elsewhere), and with [`Error::Os`] if the kernel refuses
+    /// it: `io_uring_setup` fails with `ENOSYS` where io_uring is missing,
+    /// `EPERM` where `kernel.io_uring_disabled` or seccomp forbids it and
+    /// `EINVAL` on kernels older than 5.19. Unlike [`Poll::new`], it never
+    /// falls back to another backend.
+    ///
+    /// Makes the calls [`Poll::new`] makes for that backend; for io_uring,
+    /// `io_uring_setup`
+    /// ([`io_uring_setup(2)`](https://man7.org/linux/man-pages/man2/io_uring_setup.2.html))
+    /// and two `mmap`s of its rings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evq::{Backend, Poll};
+    /// # fn main() -> evq::Result<()> {
+    /// # #[cfg(any(target_os = "linux", target_os = "android"))] {
+    /// let poll = Poll::with_backend(Backend::Epoll)?;
+    /// assert_eq!(poll.backend(), Backend::Epoll);
+    /// # }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_backend(backend: Backend) -> Result<Poll> {
+        Selector::with_backend(backend).map(|selector| Poll {
+            registry: Registry::new(selector),
+        })
+    }
+
+    /// The kernel mechanism this poll uses.
+    pub fn backend(&self) -> Backend {
+        self.registry.selector().backend()
     }
 
     /// The handle for registering sources with this poll.

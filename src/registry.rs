@@ -39,6 +39,24 @@ use std::sync::Arc;
 /// succeed. On kqueue a failed `reregister` leaves the source unregistered
 /// (epoll keeps the old registration).
 ///
+/// # On io_uring
+///
+/// With the `io-uring` feature and [`Backend::IoUring`](crate::Backend),
+/// `register`, `reregister` and `deregister` answer
+/// [`Error::AlreadyRegistered`] and [`Error::NotRegistered`] from evq's own
+/// record at once, and queue their request to the kernel: it is submitted
+/// by the next [`Poll::poll`](crate::Poll::poll), or at once when a poll
+/// is blocked on another thread, the queue is full, or `deregister` must
+/// make the kernel let go of a file. What epoll answers synchronously about
+/// the fd itself comes later: a fd already closed when the request is
+/// submitted is dropped from the record (`EBADF`), and regular files and
+/// directories are accepted, reported ready once, and then stay silent.
+/// The record is keyed by fd number alone, and a poll request holds its
+/// file open: **closing a registered fd neither removes the registration
+/// nor closes the file** (a socket's connection stays open) until it is
+/// deregistered; a new file that reuses the number reads as registered.
+/// Deregister before closing.
+///
 /// # Errors
 ///
 /// | call | when | error |

@@ -29,6 +29,8 @@
 
 mod syscall;
 
+use crate::{Backend, Error};
+
 #[cfg(evq_epoll)]
 mod epoll;
 #[cfg(evq_epoll)]
@@ -36,9 +38,56 @@ mod eventfd;
 #[cfg(evq_epoll)]
 pub(crate) use self::{epoll::*, eventfd::WakerFd};
 
+// With the `io-uring` feature the selector is an enum over epoll and
+// io_uring (this import shadows the glob's epoll `Selector`); events stay
+// epoll's records, which the io_uring backend fills in itself.
+#[cfg(all(evq_epoll, feature = "io-uring"))]
+mod dispatch;
+#[cfg(all(evq_epoll, feature = "io-uring"))]
+mod uring;
+#[cfg(all(evq_epoll, feature = "io-uring"))]
+pub(crate) use self::dispatch::Selector;
+
 #[cfg(evq_kqueue)]
 mod kqueue;
 #[cfg(evq_kqueue)]
 mod user_event;
 #[cfg(evq_kqueue)]
 pub(crate) use self::{kqueue::*, user_event::WakerFd};
+
+/// The backend every build has; the only one without the `io-uring`
+/// feature.
+#[cfg(all(evq_epoll, not(feature = "io-uring")))]
+const NATIVE: Backend = Backend::Epoll;
+#[cfg(evq_kqueue)]
+const NATIVE: Backend = Backend::Kqueue;
+
+#[cfg(not(all(evq_epoll, feature = "io-uring")))]
+impl Selector {
+    /// `Selector::new` for the native backend; any other is not compiled in.
+    pub(crate) fn with_backend(backend: Backend) -> crate::Result<Selector> {
+        if backend == NATIVE {
+            Selector::new()
+        } else {
+            Err(not_compiled_in(backend))
+        }
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        NATIVE
+    }
+}
+
+/// The error for a backend this build of evq does not have.
+fn not_compiled_in(backend: Backend) -> Error {
+    Error::InvalidInput {
+        reason: match backend {
+            Backend::IoUring if cfg!(evq_epoll) => {
+                "the io_uring backend is not compiled in: enable evq's `io-uring` feature"
+            }
+            Backend::IoUring => "io_uring exists on Linux only",
+            Backend::Epoll => "epoll exists on Linux and Android only",
+            Backend::Kqueue => "kqueue exists on macOS, iOS and the BSDs only",
+        },
+    }
+}

@@ -142,7 +142,7 @@ impl Targets {
             listener: TcpListener::bind("127.0.0.1:0").expect("bind tcp"),
             udp,
             tcp: tcp_pair(),
-            other_poll: Poll::new().expect("Poll::new"),
+            other_poll: super::new_poll(),
             regular: File::open(exe).expect("open the test binary"),
             directory: File::open(directory).expect("open the temp dir"),
             dev_null: File::open("/dev/null").expect("open /dev/null"),

@@ -2,9 +2,138 @@
 
 // evq `sys` bindings for i686-unknown-linux-gnu: bindgen output for wrapper.h. Do not edit; regenerate (README.md, "Bindings").
 
+#[repr(C)]
+#[derive(Default)]
+pub struct __IncompleteArrayField<T>(::core::marker::PhantomData<T>, [T; 0]);
+impl<T> __IncompleteArrayField<T> {
+    #[inline]
+    pub const fn new() -> Self {
+        __IncompleteArrayField(::core::marker::PhantomData, [])
+    }
+    #[inline]
+    pub fn as_ptr(&self) -> *const T {
+        self as *const _ as *const T
+    }
+    #[inline]
+    pub fn as_mut_ptr(&mut self) -> *mut T {
+        self as *mut _ as *mut T
+    }
+    #[inline]
+    pub unsafe fn as_slice(&self, len: usize) -> &[T] {
+        ::core::slice::from_raw_parts(self.as_ptr(), len)
+    }
+    #[inline]
+    pub unsafe fn as_mut_slice(&mut self, len: usize) -> &mut [T] {
+        ::core::slice::from_raw_parts_mut(self.as_mut_ptr(), len)
+    }
+}
+impl<T> ::core::fmt::Debug for __IncompleteArrayField<T> {
+    fn fmt(&self, fmt: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        fmt.write_str("__IncompleteArrayField")
+    }
+}
+#[repr(C)]
+pub struct __BindgenUnionField<T>(::core::marker::PhantomData<T>);
+impl<T> __BindgenUnionField<T> {
+    #[inline]
+    pub const fn new() -> Self {
+        __BindgenUnionField(::core::marker::PhantomData)
+    }
+    #[inline]
+    pub const unsafe fn as_ref(&self) -> &T {
+        unsafe { ::core::mem::transmute(self) }
+    }
+    #[inline]
+    pub const unsafe fn as_mut(&mut self) -> &mut T {
+        unsafe { ::core::mem::transmute(self) }
+    }
+}
+impl<T> ::core::default::Default for __BindgenUnionField<T> {
+    #[inline]
+    fn default() -> Self {
+        Self::new()
+    }
+}
+impl<T> ::core::clone::Clone for __BindgenUnionField<T> {
+    #[inline]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> ::core::marker::Copy for __BindgenUnionField<T> {}
+impl<T> ::core::fmt::Debug for __BindgenUnionField<T> {
+    fn fmt(&self, fmt: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        fmt.write_str("__BindgenUnionField")
+    }
+}
+impl<T> ::core::hash::Hash for __BindgenUnionField<T> {
+    fn hash<H: ::core::hash::Hasher>(&self, _state: &mut H) {}
+}
+impl<T> ::core::cmp::PartialEq for __BindgenUnionField<T> {
+    fn eq(&self, _other: &__BindgenUnionField<T>) -> bool {
+        true
+    }
+}
+impl<T> ::core::cmp::Eq for __BindgenUnionField<T> {}
 pub const EPOLL_CTL_ADD: u32 = 1;
 pub const EPOLL_CTL_DEL: u32 = 2;
 pub const EPOLL_CTL_MOD: u32 = 3;
+pub const IORING_SETUP_IOPOLL: u32 = 1;
+pub const IORING_SETUP_SQPOLL: u32 = 2;
+pub const IORING_SETUP_SQ_AFF: u32 = 4;
+pub const IORING_SETUP_CQSIZE: u32 = 8;
+pub const IORING_SETUP_CLAMP: u32 = 16;
+pub const IORING_SETUP_ATTACH_WQ: u32 = 32;
+pub const IORING_SETUP_R_DISABLED: u32 = 64;
+pub const IORING_SETUP_SUBMIT_ALL: u32 = 128;
+pub const IORING_SETUP_COOP_TASKRUN: u32 = 256;
+pub const IORING_SETUP_TASKRUN_FLAG: u32 = 512;
+pub const IORING_SETUP_SQE128: u32 = 1024;
+pub const IORING_SETUP_CQE32: u32 = 2048;
+pub const IORING_SETUP_SINGLE_ISSUER: u32 = 4096;
+pub const IORING_SETUP_DEFER_TASKRUN: u32 = 8192;
+pub const IORING_POLL_ADD_MULTI: u32 = 1;
+pub const IORING_POLL_UPDATE_EVENTS: u32 = 2;
+pub const IORING_POLL_UPDATE_USER_DATA: u32 = 4;
+pub const IORING_POLL_ADD_LEVEL: u32 = 8;
+pub const IORING_CQE_F_BUFFER: u32 = 1;
+pub const IORING_CQE_F_MORE: u32 = 2;
+pub const IORING_CQE_F_SOCK_NONEMPTY: u32 = 4;
+pub const IORING_CQE_F_NOTIF: u32 = 8;
+pub const IORING_OFF_SQ_RING: u32 = 0;
+pub const IORING_OFF_CQ_RING: u32 = 134217728;
+pub const IORING_OFF_SQES: u32 = 268435456;
+pub const IORING_SQ_NEED_WAKEUP: u32 = 1;
+pub const IORING_SQ_CQ_OVERFLOW: u32 = 2;
+pub const IORING_SQ_TASKRUN: u32 = 4;
+pub const IORING_ENTER_GETEVENTS: u32 = 1;
+pub const IORING_ENTER_SQ_WAKEUP: u32 = 2;
+pub const IORING_ENTER_SQ_WAIT: u32 = 4;
+pub const IORING_ENTER_EXT_ARG: u32 = 8;
+pub const IORING_ENTER_REGISTERED_RING: u32 = 16;
+pub const IORING_FEAT_SINGLE_MMAP: u32 = 1;
+pub const IORING_FEAT_NODROP: u32 = 2;
+pub const IORING_FEAT_SUBMIT_STABLE: u32 = 4;
+pub const IORING_FEAT_RW_CUR_POS: u32 = 8;
+pub const IORING_FEAT_CUR_PERSONALITY: u32 = 16;
+pub const IORING_FEAT_FAST_POLL: u32 = 32;
+pub const IORING_FEAT_POLL_32BITS: u32 = 64;
+pub const IORING_FEAT_SQPOLL_NONFIXED: u32 = 128;
+pub const IORING_FEAT_EXT_ARG: u32 = 256;
+pub const IORING_FEAT_NATIVE_WORKERS: u32 = 512;
+pub const IORING_FEAT_RSRC_TAGS: u32 = 1024;
+pub const IORING_FEAT_CQE_SKIP: u32 = 2048;
+pub const IORING_FEAT_LINKED_FILE: u32 = 4096;
+pub const MAP_POPULATE: u32 = 32768;
+pub const PROT_READ: u32 = 1;
+pub const PROT_WRITE: u32 = 2;
+pub const MAP_SHARED: u32 = 1;
+pub const __NR_io_uring_setup: u32 = 425;
+pub const __NR_io_uring_enter: u32 = 426;
+pub const EBADF: u32 = 9;
+pub const ETIME: u32 = 62;
+pub const ECANCELED: u32 = 125;
+pub type __off_t = ::core::ffi::c_long;
 pub const EPOLL_CLOEXEC: _bindgen_ty_1 = 524288;
 pub type _bindgen_ty_1 = ::core::ffi::c_uint;
 pub const EPOLLIN: EPOLL_EVENTS = 1;
@@ -108,6 +237,609 @@ unsafe extern "C" {
         __buf: *const ::core::ffi::c_void,
         __n: usize,
     ) -> isize;
+}
+unsafe extern "C" {
+    pub fn syscall(__sysno: ::core::ffi::c_long, ...) -> ::core::ffi::c_long;
+}
+pub type __u8 = ::core::ffi::c_uchar;
+pub type __u16 = ::core::ffi::c_ushort;
+pub type __s32 = ::core::ffi::c_int;
+pub type __u32 = ::core::ffi::c_uint;
+pub type __u64 = ::core::ffi::c_ulonglong;
+pub type __kernel_time64_t = ::core::ffi::c_longlong;
+pub type __kernel_rwf_t = ::core::ffi::c_int;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct __kernel_timespec {
+    pub tv_sec: __kernel_time64_t,
+    pub tv_nsec: ::core::ffi::c_longlong,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of __kernel_timespec"][::core::mem::size_of::<__kernel_timespec>() - 16usize];
+    [
+        "Alignment of __kernel_timespec",
+    ][::core::mem::align_of::<__kernel_timespec>() - 4usize];
+    [
+        "Offset of field: __kernel_timespec::tv_sec",
+    ][::core::mem::offset_of!(__kernel_timespec, tv_sec) - 0usize];
+    [
+        "Offset of field: __kernel_timespec::tv_nsec",
+    ][::core::mem::offset_of!(__kernel_timespec, tv_nsec) - 8usize];
+};
+#[repr(C)]
+pub struct io_uring_sqe {
+    pub opcode: __u8,
+    pub flags: __u8,
+    pub ioprio: __u16,
+    pub fd: __s32,
+    pub __bindgen_anon_1: io_uring_sqe__bindgen_ty_1,
+    pub __bindgen_anon_2: io_uring_sqe__bindgen_ty_2,
+    pub len: __u32,
+    pub __bindgen_anon_3: io_uring_sqe__bindgen_ty_3,
+    pub user_data: __u64,
+    pub __bindgen_anon_4: io_uring_sqe__bindgen_ty_4,
+    pub personality: __u16,
+    pub __bindgen_anon_5: io_uring_sqe__bindgen_ty_5,
+    pub __bindgen_anon_6: io_uring_sqe__bindgen_ty_6,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union io_uring_sqe__bindgen_ty_1 {
+    pub off: __u64,
+    pub addr2: __u64,
+    pub __bindgen_anon_1: io_uring_sqe__bindgen_ty_1__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_uring_sqe__bindgen_ty_1__bindgen_ty_1 {
+    pub cmd_op: __u32,
+    pub __pad1: __u32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of io_uring_sqe__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::size_of::<io_uring_sqe__bindgen_ty_1__bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of io_uring_sqe__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::align_of::<io_uring_sqe__bindgen_ty_1__bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_1__bindgen_ty_1::cmd_op",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_1__bindgen_ty_1, cmd_op)
+        - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_1__bindgen_ty_1::__pad1",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_1__bindgen_ty_1, __pad1)
+        - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of io_uring_sqe__bindgen_ty_1",
+    ][::core::mem::size_of::<io_uring_sqe__bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of io_uring_sqe__bindgen_ty_1",
+    ][::core::mem::align_of::<io_uring_sqe__bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_1::off",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_1, off) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_1::addr2",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_1, addr2) - 0usize];
+};
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union io_uring_sqe__bindgen_ty_2 {
+    pub addr: __u64,
+    pub splice_off_in: __u64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of io_uring_sqe__bindgen_ty_2",
+    ][::core::mem::size_of::<io_uring_sqe__bindgen_ty_2>() - 8usize];
+    [
+        "Alignment of io_uring_sqe__bindgen_ty_2",
+    ][::core::mem::align_of::<io_uring_sqe__bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_2::addr",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_2, addr) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_2::splice_off_in",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_2, splice_off_in) - 0usize];
+};
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union io_uring_sqe__bindgen_ty_3 {
+    pub rw_flags: __kernel_rwf_t,
+    pub fsync_flags: __u32,
+    pub poll_events: __u16,
+    pub poll32_events: __u32,
+    pub sync_range_flags: __u32,
+    pub msg_flags: __u32,
+    pub timeout_flags: __u32,
+    pub accept_flags: __u32,
+    pub cancel_flags: __u32,
+    pub open_flags: __u32,
+    pub statx_flags: __u32,
+    pub fadvise_advice: __u32,
+    pub splice_flags: __u32,
+    pub rename_flags: __u32,
+    pub unlink_flags: __u32,
+    pub hardlink_flags: __u32,
+    pub xattr_flags: __u32,
+    pub msg_ring_flags: __u32,
+    pub uring_cmd_flags: __u32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of io_uring_sqe__bindgen_ty_3",
+    ][::core::mem::size_of::<io_uring_sqe__bindgen_ty_3>() - 4usize];
+    [
+        "Alignment of io_uring_sqe__bindgen_ty_3",
+    ][::core::mem::align_of::<io_uring_sqe__bindgen_ty_3>() - 4usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::rw_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, rw_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::fsync_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, fsync_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::poll_events",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, poll_events) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::poll32_events",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, poll32_events) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::sync_range_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, sync_range_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::msg_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, msg_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::timeout_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, timeout_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::accept_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, accept_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::cancel_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, cancel_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::open_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, open_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::statx_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, statx_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::fadvise_advice",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, fadvise_advice) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::splice_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, splice_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::rename_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, rename_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::unlink_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, unlink_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::hardlink_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, hardlink_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::xattr_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, xattr_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::msg_ring_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, msg_ring_flags) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_3::uring_cmd_flags",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_3, uring_cmd_flags) - 0usize];
+};
+#[repr(C, packed)]
+#[derive(Copy, Clone)]
+pub union io_uring_sqe__bindgen_ty_4 {
+    pub buf_index: __u16,
+    pub buf_group: __u16,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of io_uring_sqe__bindgen_ty_4",
+    ][::core::mem::size_of::<io_uring_sqe__bindgen_ty_4>() - 2usize];
+    [
+        "Alignment of io_uring_sqe__bindgen_ty_4",
+    ][::core::mem::align_of::<io_uring_sqe__bindgen_ty_4>() - 1usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_4::buf_index",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_4, buf_index) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_4::buf_group",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_4, buf_group) - 0usize];
+};
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union io_uring_sqe__bindgen_ty_5 {
+    pub splice_fd_in: __s32,
+    pub file_index: __u32,
+    pub __bindgen_anon_1: io_uring_sqe__bindgen_ty_5__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_uring_sqe__bindgen_ty_5__bindgen_ty_1 {
+    pub addr_len: __u16,
+    pub __pad3: [__u16; 1usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of io_uring_sqe__bindgen_ty_5__bindgen_ty_1",
+    ][::core::mem::size_of::<io_uring_sqe__bindgen_ty_5__bindgen_ty_1>() - 4usize];
+    [
+        "Alignment of io_uring_sqe__bindgen_ty_5__bindgen_ty_1",
+    ][::core::mem::align_of::<io_uring_sqe__bindgen_ty_5__bindgen_ty_1>() - 2usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_5__bindgen_ty_1::addr_len",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_5__bindgen_ty_1, addr_len)
+        - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_5__bindgen_ty_1::__pad3",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_5__bindgen_ty_1, __pad3)
+        - 2usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of io_uring_sqe__bindgen_ty_5",
+    ][::core::mem::size_of::<io_uring_sqe__bindgen_ty_5>() - 4usize];
+    [
+        "Alignment of io_uring_sqe__bindgen_ty_5",
+    ][::core::mem::align_of::<io_uring_sqe__bindgen_ty_5>() - 4usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_5::splice_fd_in",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_5, splice_fd_in) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_5::file_index",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_5, file_index) - 0usize];
+};
+#[repr(C)]
+pub struct io_uring_sqe__bindgen_ty_6 {
+    pub __bindgen_anon_1: __BindgenUnionField<io_uring_sqe__bindgen_ty_6__bindgen_ty_1>,
+    pub cmd: __BindgenUnionField<[__u8; 0usize]>,
+    pub bindgen_union_field: [u32; 4usize],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_uring_sqe__bindgen_ty_6__bindgen_ty_1 {
+    pub addr3: __u64,
+    pub __pad2: [__u64; 1usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of io_uring_sqe__bindgen_ty_6__bindgen_ty_1",
+    ][::core::mem::size_of::<io_uring_sqe__bindgen_ty_6__bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of io_uring_sqe__bindgen_ty_6__bindgen_ty_1",
+    ][::core::mem::align_of::<io_uring_sqe__bindgen_ty_6__bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_6__bindgen_ty_1::addr3",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_6__bindgen_ty_1, addr3) - 0usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_6__bindgen_ty_1::__pad2",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_6__bindgen_ty_1, __pad2)
+        - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of io_uring_sqe__bindgen_ty_6",
+    ][::core::mem::size_of::<io_uring_sqe__bindgen_ty_6>() - 16usize];
+    [
+        "Alignment of io_uring_sqe__bindgen_ty_6",
+    ][::core::mem::align_of::<io_uring_sqe__bindgen_ty_6>() - 4usize];
+    [
+        "Offset of field: io_uring_sqe__bindgen_ty_6::cmd",
+    ][::core::mem::offset_of!(io_uring_sqe__bindgen_ty_6, cmd) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of io_uring_sqe"][::core::mem::size_of::<io_uring_sqe>() - 64usize];
+    ["Alignment of io_uring_sqe"][::core::mem::align_of::<io_uring_sqe>() - 4usize];
+    [
+        "Offset of field: io_uring_sqe::opcode",
+    ][::core::mem::offset_of!(io_uring_sqe, opcode) - 0usize];
+    [
+        "Offset of field: io_uring_sqe::flags",
+    ][::core::mem::offset_of!(io_uring_sqe, flags) - 1usize];
+    [
+        "Offset of field: io_uring_sqe::ioprio",
+    ][::core::mem::offset_of!(io_uring_sqe, ioprio) - 2usize];
+    [
+        "Offset of field: io_uring_sqe::fd",
+    ][::core::mem::offset_of!(io_uring_sqe, fd) - 4usize];
+    [
+        "Offset of field: io_uring_sqe::len",
+    ][::core::mem::offset_of!(io_uring_sqe, len) - 24usize];
+    [
+        "Offset of field: io_uring_sqe::user_data",
+    ][::core::mem::offset_of!(io_uring_sqe, user_data) - 32usize];
+    [
+        "Offset of field: io_uring_sqe::personality",
+    ][::core::mem::offset_of!(io_uring_sqe, personality) - 42usize];
+};
+pub const IOSQE_FIXED_FILE_BIT: _bindgen_ty_6 = 0;
+pub const IOSQE_IO_DRAIN_BIT: _bindgen_ty_6 = 1;
+pub const IOSQE_IO_LINK_BIT: _bindgen_ty_6 = 2;
+pub const IOSQE_IO_HARDLINK_BIT: _bindgen_ty_6 = 3;
+pub const IOSQE_ASYNC_BIT: _bindgen_ty_6 = 4;
+pub const IOSQE_BUFFER_SELECT_BIT: _bindgen_ty_6 = 5;
+pub const IOSQE_CQE_SKIP_SUCCESS_BIT: _bindgen_ty_6 = 6;
+pub type _bindgen_ty_6 = ::core::ffi::c_uint;
+pub const IORING_OP_NOP: io_uring_op = 0;
+pub const IORING_OP_READV: io_uring_op = 1;
+pub const IORING_OP_WRITEV: io_uring_op = 2;
+pub const IORING_OP_FSYNC: io_uring_op = 3;
+pub const IORING_OP_READ_FIXED: io_uring_op = 4;
+pub const IORING_OP_WRITE_FIXED: io_uring_op = 5;
+pub const IORING_OP_POLL_ADD: io_uring_op = 6;
+pub const IORING_OP_POLL_REMOVE: io_uring_op = 7;
+pub const IORING_OP_SYNC_FILE_RANGE: io_uring_op = 8;
+pub const IORING_OP_SENDMSG: io_uring_op = 9;
+pub const IORING_OP_RECVMSG: io_uring_op = 10;
+pub const IORING_OP_TIMEOUT: io_uring_op = 11;
+pub const IORING_OP_TIMEOUT_REMOVE: io_uring_op = 12;
+pub const IORING_OP_ACCEPT: io_uring_op = 13;
+pub const IORING_OP_ASYNC_CANCEL: io_uring_op = 14;
+pub const IORING_OP_LINK_TIMEOUT: io_uring_op = 15;
+pub const IORING_OP_CONNECT: io_uring_op = 16;
+pub const IORING_OP_FALLOCATE: io_uring_op = 17;
+pub const IORING_OP_OPENAT: io_uring_op = 18;
+pub const IORING_OP_CLOSE: io_uring_op = 19;
+pub const IORING_OP_FILES_UPDATE: io_uring_op = 20;
+pub const IORING_OP_STATX: io_uring_op = 21;
+pub const IORING_OP_READ: io_uring_op = 22;
+pub const IORING_OP_WRITE: io_uring_op = 23;
+pub const IORING_OP_FADVISE: io_uring_op = 24;
+pub const IORING_OP_MADVISE: io_uring_op = 25;
+pub const IORING_OP_SEND: io_uring_op = 26;
+pub const IORING_OP_RECV: io_uring_op = 27;
+pub const IORING_OP_OPENAT2: io_uring_op = 28;
+pub const IORING_OP_EPOLL_CTL: io_uring_op = 29;
+pub const IORING_OP_SPLICE: io_uring_op = 30;
+pub const IORING_OP_PROVIDE_BUFFERS: io_uring_op = 31;
+pub const IORING_OP_REMOVE_BUFFERS: io_uring_op = 32;
+pub const IORING_OP_TEE: io_uring_op = 33;
+pub const IORING_OP_SHUTDOWN: io_uring_op = 34;
+pub const IORING_OP_RENAMEAT: io_uring_op = 35;
+pub const IORING_OP_UNLINKAT: io_uring_op = 36;
+pub const IORING_OP_MKDIRAT: io_uring_op = 37;
+pub const IORING_OP_SYMLINKAT: io_uring_op = 38;
+pub const IORING_OP_LINKAT: io_uring_op = 39;
+pub const IORING_OP_MSG_RING: io_uring_op = 40;
+pub const IORING_OP_FSETXATTR: io_uring_op = 41;
+pub const IORING_OP_SETXATTR: io_uring_op = 42;
+pub const IORING_OP_FGETXATTR: io_uring_op = 43;
+pub const IORING_OP_GETXATTR: io_uring_op = 44;
+pub const IORING_OP_SOCKET: io_uring_op = 45;
+pub const IORING_OP_URING_CMD: io_uring_op = 46;
+pub const IORING_OP_SEND_ZC: io_uring_op = 47;
+pub const IORING_OP_SENDMSG_ZC: io_uring_op = 48;
+pub const IORING_OP_LAST: io_uring_op = 49;
+pub type io_uring_op = ::core::ffi::c_uint;
+#[repr(C)]
+#[derive(Debug)]
+pub struct io_uring_cqe {
+    pub user_data: __u64,
+    pub res: __s32,
+    pub flags: __u32,
+    pub big_cqe: __IncompleteArrayField<__u64>,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of io_uring_cqe"][::core::mem::size_of::<io_uring_cqe>() - 16usize];
+    ["Alignment of io_uring_cqe"][::core::mem::align_of::<io_uring_cqe>() - 4usize];
+    [
+        "Offset of field: io_uring_cqe::user_data",
+    ][::core::mem::offset_of!(io_uring_cqe, user_data) - 0usize];
+    [
+        "Offset of field: io_uring_cqe::res",
+    ][::core::mem::offset_of!(io_uring_cqe, res) - 8usize];
+    [
+        "Offset of field: io_uring_cqe::flags",
+    ][::core::mem::offset_of!(io_uring_cqe, flags) - 12usize];
+    [
+        "Offset of field: io_uring_cqe::big_cqe",
+    ][::core::mem::offset_of!(io_uring_cqe, big_cqe) - 16usize];
+};
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_sqring_offsets {
+    pub head: __u32,
+    pub tail: __u32,
+    pub ring_mask: __u32,
+    pub ring_entries: __u32,
+    pub flags: __u32,
+    pub dropped: __u32,
+    pub array: __u32,
+    pub resv1: __u32,
+    pub resv2: __u64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of io_sqring_offsets"][::core::mem::size_of::<io_sqring_offsets>() - 40usize];
+    [
+        "Alignment of io_sqring_offsets",
+    ][::core::mem::align_of::<io_sqring_offsets>() - 4usize];
+    [
+        "Offset of field: io_sqring_offsets::head",
+    ][::core::mem::offset_of!(io_sqring_offsets, head) - 0usize];
+    [
+        "Offset of field: io_sqring_offsets::tail",
+    ][::core::mem::offset_of!(io_sqring_offsets, tail) - 4usize];
+    [
+        "Offset of field: io_sqring_offsets::ring_mask",
+    ][::core::mem::offset_of!(io_sqring_offsets, ring_mask) - 8usize];
+    [
+        "Offset of field: io_sqring_offsets::ring_entries",
+    ][::core::mem::offset_of!(io_sqring_offsets, ring_entries) - 12usize];
+    [
+        "Offset of field: io_sqring_offsets::flags",
+    ][::core::mem::offset_of!(io_sqring_offsets, flags) - 16usize];
+    [
+        "Offset of field: io_sqring_offsets::dropped",
+    ][::core::mem::offset_of!(io_sqring_offsets, dropped) - 20usize];
+    [
+        "Offset of field: io_sqring_offsets::array",
+    ][::core::mem::offset_of!(io_sqring_offsets, array) - 24usize];
+    [
+        "Offset of field: io_sqring_offsets::resv1",
+    ][::core::mem::offset_of!(io_sqring_offsets, resv1) - 28usize];
+    [
+        "Offset of field: io_sqring_offsets::resv2",
+    ][::core::mem::offset_of!(io_sqring_offsets, resv2) - 32usize];
+};
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_cqring_offsets {
+    pub head: __u32,
+    pub tail: __u32,
+    pub ring_mask: __u32,
+    pub ring_entries: __u32,
+    pub overflow: __u32,
+    pub cqes: __u32,
+    pub flags: __u32,
+    pub resv1: __u32,
+    pub resv2: __u64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of io_cqring_offsets"][::core::mem::size_of::<io_cqring_offsets>() - 40usize];
+    [
+        "Alignment of io_cqring_offsets",
+    ][::core::mem::align_of::<io_cqring_offsets>() - 4usize];
+    [
+        "Offset of field: io_cqring_offsets::head",
+    ][::core::mem::offset_of!(io_cqring_offsets, head) - 0usize];
+    [
+        "Offset of field: io_cqring_offsets::tail",
+    ][::core::mem::offset_of!(io_cqring_offsets, tail) - 4usize];
+    [
+        "Offset of field: io_cqring_offsets::ring_mask",
+    ][::core::mem::offset_of!(io_cqring_offsets, ring_mask) - 8usize];
+    [
+        "Offset of field: io_cqring_offsets::ring_entries",
+    ][::core::mem::offset_of!(io_cqring_offsets, ring_entries) - 12usize];
+    [
+        "Offset of field: io_cqring_offsets::overflow",
+    ][::core::mem::offset_of!(io_cqring_offsets, overflow) - 16usize];
+    [
+        "Offset of field: io_cqring_offsets::cqes",
+    ][::core::mem::offset_of!(io_cqring_offsets, cqes) - 20usize];
+    [
+        "Offset of field: io_cqring_offsets::flags",
+    ][::core::mem::offset_of!(io_cqring_offsets, flags) - 24usize];
+    [
+        "Offset of field: io_cqring_offsets::resv1",
+    ][::core::mem::offset_of!(io_cqring_offsets, resv1) - 28usize];
+    [
+        "Offset of field: io_cqring_offsets::resv2",
+    ][::core::mem::offset_of!(io_cqring_offsets, resv2) - 32usize];
+};
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_uring_params {
+    pub sq_entries: __u32,
+    pub cq_entries: __u32,
+    pub flags: __u32,
+    pub sq_thread_cpu: __u32,
+    pub sq_thread_idle: __u32,
+    pub features: __u32,
+    pub wq_fd: __u32,
+    pub resv: [__u32; 3usize],
+    pub sq_off: io_sqring_offsets,
+    pub cq_off: io_cqring_offsets,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of io_uring_params"][::core::mem::size_of::<io_uring_params>() - 120usize];
+    [
+        "Alignment of io_uring_params",
+    ][::core::mem::align_of::<io_uring_params>() - 4usize];
+    [
+        "Offset of field: io_uring_params::sq_entries",
+    ][::core::mem::offset_of!(io_uring_params, sq_entries) - 0usize];
+    [
+        "Offset of field: io_uring_params::cq_entries",
+    ][::core::mem::offset_of!(io_uring_params, cq_entries) - 4usize];
+    [
+        "Offset of field: io_uring_params::flags",
+    ][::core::mem::offset_of!(io_uring_params, flags) - 8usize];
+    [
+        "Offset of field: io_uring_params::sq_thread_cpu",
+    ][::core::mem::offset_of!(io_uring_params, sq_thread_cpu) - 12usize];
+    [
+        "Offset of field: io_uring_params::sq_thread_idle",
+    ][::core::mem::offset_of!(io_uring_params, sq_thread_idle) - 16usize];
+    [
+        "Offset of field: io_uring_params::features",
+    ][::core::mem::offset_of!(io_uring_params, features) - 20usize];
+    [
+        "Offset of field: io_uring_params::wq_fd",
+    ][::core::mem::offset_of!(io_uring_params, wq_fd) - 24usize];
+    [
+        "Offset of field: io_uring_params::resv",
+    ][::core::mem::offset_of!(io_uring_params, resv) - 28usize];
+    [
+        "Offset of field: io_uring_params::sq_off",
+    ][::core::mem::offset_of!(io_uring_params, sq_off) - 40usize];
+    [
+        "Offset of field: io_uring_params::cq_off",
+    ][::core::mem::offset_of!(io_uring_params, cq_off) - 80usize];
+};
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_uring_getevents_arg {
+    pub sigmask: __u64,
+    pub sigmask_sz: __u32,
+    pub pad: __u32,
+    pub ts: __u64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of io_uring_getevents_arg",
+    ][::core::mem::size_of::<io_uring_getevents_arg>() - 24usize];
+    [
+        "Alignment of io_uring_getevents_arg",
+    ][::core::mem::align_of::<io_uring_getevents_arg>() - 4usize];
+    [
+        "Offset of field: io_uring_getevents_arg::sigmask",
+    ][::core::mem::offset_of!(io_uring_getevents_arg, sigmask) - 0usize];
+    [
+        "Offset of field: io_uring_getevents_arg::sigmask_sz",
+    ][::core::mem::offset_of!(io_uring_getevents_arg, sigmask_sz) - 8usize];
+    [
+        "Offset of field: io_uring_getevents_arg::pad",
+    ][::core::mem::offset_of!(io_uring_getevents_arg, pad) - 12usize];
+    [
+        "Offset of field: io_uring_getevents_arg::ts",
+    ][::core::mem::offset_of!(io_uring_getevents_arg, ts) - 16usize];
+};
+unsafe extern "C" {
+    pub fn mmap(
+        __addr: *mut ::core::ffi::c_void,
+        __len: usize,
+        __prot: ::core::ffi::c_int,
+        __flags: ::core::ffi::c_int,
+        __fd: ::core::ffi::c_int,
+        __offset: __off_t,
+    ) -> *mut ::core::ffi::c_void;
+}
+unsafe extern "C" {
+    pub fn munmap(__addr: *mut ::core::ffi::c_void, __len: usize) -> ::core::ffi::c_int;
 }
 /// Where these bindings came from: the bindgen version, the target and the C headers.
 pub const GENERATED_FROM: &str = "rust-bindgen 0.73.2 for i686-unknown-linux-gnu, from glibc headers from Debian's libc6-dev-i386-cross";

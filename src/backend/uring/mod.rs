@@ -1,0 +1,576 @@
+//! The io_uring backend (cargo feature `io-uring`, Linux 5.19 or later):
+//! readiness through `IORING_OP_POLL_ADD` requests, on rings evq maps and
+//! drives itself.
+//!
+//! # How a registration becomes events
+//!
+//! Each registered fd has one poll request in the kernel, tagged with
+//! `user_data = generation << 32 | fd`:
+//!
+//! | trigger | request | after a completion |
+//! |---|---|---|
+//! | `Edge` | multishot (`IORING_POLL_ADD_MULTI`): a completion per wake-up of the fd | nothing; re-armed if the kernel ends it |
+//! | `Level` | single-shot, re-queued after each completion | the next poll submits it, and the kernel completes it at once if the fd is still ready |
+//! | `Oneshot`, `EdgeOneshot` | single-shot | disarmed until `reregister` |
+//!
+//! Level uses a re-armed single-shot request rather than
+//! `IORING_POLL_ADD_LEVEL`: a multishot request only posts on wake-ups, so
+//! it cannot report "still ready" on the next poll the way epoll does.
+//!
+//! `register`, `reregister` and `deregister` answer `AlreadyRegistered` and
+//! `NotRegistered` from evq's own record (`registrations.rs`) and only
+//! *queue* their `POLL_ADD`/`POLL_REMOVE` entries in the SQ. The next poll
+//! submits them with the same `io_uring_enter` that waits, so registering
+//! costs no system call of its own. They are submitted at once instead when
+//! the SQ is full or when a poll is blocked on another thread (the
+//! registration must take effect during that wait). A registration
+//! deregistered before any poll submitted it never reaches the kernel at
+//! all: its entry is taken back out of the SQ.
+//!
+//! `reregister` removes the old request (`POLL_REMOVE`) and adds a new one
+//! with a new generation; completions of the old one still in the ring are
+//! dropped by their generation, which is how "no later poll reports a
+//! deregistered source" holds.
+//!
+//! # A zero-timeout poll makes no system call
+//!
+//! A poll request completes from the fd's wake-up callback (in whatever
+//! thread made the fd ready) by queueing *task work* to the thread that
+//! submitted the request; the completion reaches the CQ when that thread
+//! runs it, on its next entry into the kernel. The ring is set up with
+//! `IORING_SETUP_COOP_TASKRUN` (queue the work without interrupting the
+//! thread: no IPI; a sleeping thread is still woken) and
+//! `IORING_SETUP_TASKRUN_FLAG` (the kernel sets `IORING_SQ_TASKRUN` in the
+//! shared SQ flags *before* it queues the work). So `poll(Some(ZERO))`
+//! reads the CQ, and enters the kernel only if it has entries to submit or
+//! the kernel flags pending task work or a CQ overflow: readiness the kernel
+//! has already seen is either in the CQ or flagged. `DEFER_TASKRUN` would
+//! save the flag check but requires a single submitting thread, which a
+//! `Registry` shared between threads cannot promise.
+//!
+//! # Differences from epoll
+//!
+//! - A poll request holds a reference to the open file. Closing a
+//!   registered fd therefore does not remove its registration (epoll
+//!   removes it with the file's last fd): the file stays open, and keeps
+//!   reporting, until `deregister` and the next poll. The record is keyed by
+//!   fd number alone, so a reused number reads as registered until then.
+//!   A registration whose fd was already closed when the kernel got its
+//!   entry is dropped (the kernel answers `EBADF` asynchronously).
+//! - Regular files and directories, which epoll refuses with `EPERM`, are
+//!   reported ready once and then disarmed (their readiness never changes).
+//! - Completions of requests submitted by a thread other than the poller
+//!   run on that thread: on its next system call, when it sleeps, or at the
+//!   latest at its next scheduler tick.
+//!
+//! # References
+//! - [`io_uring(7)`](https://man7.org/linux/man-pages/man7/io_uring.7.html)
+//! - [`io_uring_prep_poll_add(3)`](https://man7.org/linux/man-pages/man3/io_uring_prep_poll_add.3.html),
+//!   [`io_uring_prep_poll_multishot(3)`](https://man7.org/linux/man-pages/man3/io_uring_prep_poll_multishot.3.html)
+//! - [`io_uring_setup(2)`](https://man7.org/linux/man-pages/man2/io_uring_setup.2.html)
+//!   (`IORING_SETUP_COOP_TASKRUN`, `IORING_SETUP_TASKRUN_FLAG`)
+
+mod registrations;
+mod ring;
+#[cfg(test)]
+mod tests;
+
+use self::registrations::{Armed, Registration, Registrations};
+use self::ring::{blank_sqe, Ring};
+use crate::backend::epoll::RawEvent;
+use crate::{sys, Error, Event, Interest, Result, Token, Trigger};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// The `user_data` of entries whose completions evq ignores (`POLL_REMOVE`,
+/// and `NOP`s standing in for withdrawn entries). No request has it: a
+/// request's low half is a non-negative fd.
+const INTERNAL: u64 = u64::MAX;
+
+/// The SQ flags that oblige a zero-timeout poll to enter the kernel.
+const MUST_ENTER: u32 = sys::IORING_SQ_TASKRUN | sys::IORING_SQ_CQ_OVERFLOW;
+
+/// One io_uring instance and the record of its registrations.
+#[derive(Debug)]
+pub(crate) struct Selector {
+    shared: Arc<Shared>,
+    /// A clone's own descriptor for the ring (`Registry::try_clone`
+    /// promises one), closed with it.
+    duplicate: Option<OwnedFd>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    ring: Ring,
+    state: Mutex<State>,
+    /// `state.unclaimed`, readable without the lock by the zero-timeout
+    /// fast path.
+    unclaimed: AtomicU32,
+    /// A poll is blocked (or about to block) in `io_uring_enter`; set and
+    /// cleared under the lock.
+    waiting: AtomicBool,
+}
+
+#[derive(Debug)]
+struct State {
+    /// The next SQ position evq writes.
+    sq_tail: u32,
+    /// Entries pushed that no `io_uring_enter` has been asked to submit:
+    /// always the last `unclaimed` positions before `sq_tail`.
+    unclaimed: u32,
+    next_generation: u32,
+    /// Counts reaps, for merging completions of one fd into one event.
+    reaps: u64,
+    registrations: Registrations,
+}
+
+impl Selector {
+    /// A new ring (see `ring.rs` for the setup flags).
+    pub(crate) fn new() -> Result<Selector> {
+        Ok(Selector {
+            shared: Arc::new(Shared {
+                ring: Ring::new()?,
+                state: Mutex::new(State {
+                    sq_tail: 0,
+                    unclaimed: 0,
+                    next_generation: 0,
+                    reaps: 0,
+                    registrations: Registrations::default(),
+                }),
+                unclaimed: AtomicU32::new(0),
+                waiting: AtomicBool::new(false),
+            }),
+            duplicate: None,
+        })
+    }
+
+    /// Another handle to the same ring and record, with its own
+    /// descriptor (`F_DUPFD_CLOEXEC`).
+    pub(crate) fn try_clone(&self) -> Result<Selector> {
+        let duplicate = self
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|source| Error::Os {
+                operation: "fcntl(F_DUPFD_CLOEXEC)",
+                fd: Some(self.as_fd().as_raw_fd()),
+                source,
+            })?;
+        Ok(Selector {
+            shared: Arc::clone(&self.shared),
+            duplicate: Some(duplicate),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state is consistent after every statement that can panic, so
+        // a poisoned lock is still usable.
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues a `POLL_ADD` for a new registration.
+    pub(crate) fn register(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Interest,
+        trigger: Trigger,
+    ) -> Result<()> {
+        let mut state = self.lock();
+        if fd < 0 || state.registrations.contains(fd) {
+            // epoll_ctl says EBADF for a negative fd; here it would be a
+            // registration the kernel can never see.
+            return if fd < 0 {
+                Err(Error::Os {
+                    operation: "io_uring POLL_ADD",
+                    fd: Some(fd),
+                    source: std::io::Error::from_raw_os_error(sys::EBADF as i32),
+                })
+            } else {
+                Err(Error::AlreadyRegistered { fd })
+            };
+        }
+        state.registrations.insert(
+            fd,
+            Registration {
+                token,
+                interest,
+                trigger,
+                generation: 0,
+                armed: Armed::Disarmed,
+                multishot_ran: false,
+                reported_in: 0,
+                slot: 0,
+            },
+        );
+        self.arm(&mut state, fd)?;
+        self.submit_if_waiting(&mut state)
+    }
+
+    /// Replaces the request of a registered fd.
+    pub(crate) fn reregister(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Interest,
+        trigger: Trigger,
+    ) -> Result<()> {
+        let mut state = self.lock();
+        let Some(registration) = state.registrations.get_mut(fd) else {
+            return Err(Error::NotRegistered { fd });
+        };
+        registration.token = token;
+        registration.interest = interest;
+        registration.trigger = trigger;
+        self.disarm(&mut state, fd)?;
+        self.arm(&mut state, fd)?;
+        self.submit_if_waiting(&mut state)
+    }
+
+    /// Forgets a registered fd. A request the kernel may hold is removed
+    /// at once (one `io_uring_enter`), so that the kernel lets go of the
+    /// file before this returns, as epoll does: a socket closed right after
+    /// is really closed. A request still in the SQ is just taken back.
+    pub(crate) fn deregister(&self, fd: RawFd) -> Result<()> {
+        let mut state = self.lock();
+        if !state.registrations.contains(fd) {
+            return Err(Error::NotRegistered { fd });
+        }
+        let removing = self.disarm(&mut state, fd)?;
+        state.registrations.remove(fd);
+        if removing {
+            self.submit(&mut state)
+        } else {
+            self.submit_if_waiting(&mut state)
+        }
+    }
+
+    /// Queues a new request for `fd`'s registration, with a new generation.
+    fn arm(&self, state: &mut State, fd: RawFd) -> Result<()> {
+        // u32::MAX is never a generation: `disarm` marks with it.
+        let generation = state.next_generation;
+        state.next_generation = (generation + 1) % u32::MAX;
+        let registration = state
+            .registrations
+            .get_mut(fd)
+            .expect("armed fds are registered");
+        let mut sqe = blank_sqe();
+        sqe.opcode = sys::IORING_OP_POLL_ADD as u8;
+        sqe.fd = fd;
+        sqe.len = match registration.trigger {
+            Trigger::Edge => sys::IORING_POLL_ADD_MULTI,
+            _ => 0,
+        };
+        sqe.__bindgen_anon_3.poll32_events = poll_events(registration.interest);
+        sqe.user_data = user_data(fd, generation);
+        registration.generation = generation;
+        registration.multishot_ran = false;
+        let position = self.push(state, sqe)?;
+        if let Some(registration) = state.registrations.get_mut(fd) {
+            registration.armed = Armed::Queued { position };
+        }
+        Ok(())
+    }
+
+    /// Makes sure `fd`'s current request reports nothing more: withdrawn
+    /// from the SQ if no enter has claimed it, else removed in the kernel
+    /// by a queued `POLL_REMOVE` (then returns true).
+    fn disarm(&self, state: &mut State, fd: RawFd) -> Result<bool> {
+        let registration = state
+            .registrations
+            .get_mut(fd)
+            .expect("disarmed fds are registered");
+        let armed = std::mem::replace(&mut registration.armed, Armed::Disarmed);
+        let target = user_data(fd, registration.generation);
+        // Whatever happens below, completions of the old request no longer
+        // match the registration.
+        registration.generation = u32::MAX;
+        match armed {
+            Armed::Disarmed => Ok(false),
+            Armed::Queued { position } if state.is_unclaimed(position) => {
+                self.withdraw(state, position);
+                Ok(false)
+            }
+            Armed::Queued { .. } | Armed::InKernel => {
+                let mut sqe = blank_sqe();
+                sqe.opcode = sys::IORING_OP_POLL_REMOVE as u8;
+                sqe.fd = -1;
+                sqe.__bindgen_anon_2.addr = target;
+                sqe.user_data = INTERNAL;
+                sqe.flags = 1 << sys::IOSQE_CQE_SKIP_SUCCESS_BIT;
+                self.push(state, sqe).map(|_| true)
+            }
+        }
+    }
+
+    /// Takes back an entry no enter has claimed: the last one is simply
+    /// un-pushed, others become a `NOP` whose success posts nothing.
+    fn withdraw(&self, state: &mut State, position: u32) {
+        if position == state.sq_tail.wrapping_sub(1) {
+            state.sq_tail = position;
+            state.unclaimed -= 1;
+            self.shared
+                .unclaimed
+                .store(state.unclaimed, Ordering::Release);
+            self.shared.ring.publish_sq_tail(position);
+        } else {
+            let mut nop = blank_sqe();
+            nop.opcode = sys::IORING_OP_NOP as u8;
+            nop.flags = 1 << sys::IOSQE_CQE_SKIP_SUCCESS_BIT;
+            nop.user_data = INTERNAL;
+            self.shared.ring.write_sqe(position, nop);
+        }
+    }
+
+    /// Appends `sqe` to the SQ, submitting what is queued first if the SQ
+    /// is full; returns its position.
+    fn push(&self, state: &mut State, sqe: sys::io_uring_sqe) -> Result<u32> {
+        let ring = &self.shared.ring;
+        if ring.sq_space(state.sq_tail) == 0 {
+            self.submit(state)?;
+            if ring.sq_space(state.sq_tail) == 0 {
+                return Err(Error::Os {
+                    operation: "io_uring_enter",
+                    fd: None,
+                    source: std::io::Error::from(std::io::ErrorKind::WouldBlock),
+                });
+            }
+        }
+        let position = state.sq_tail;
+        ring.write_sqe(position, sqe);
+        state.sq_tail = position.wrapping_add(1);
+        ring.publish_sq_tail(state.sq_tail);
+        state.unclaimed += 1;
+        self.shared
+            .unclaimed
+            .store(state.unclaimed, Ordering::Release);
+        Ok(position)
+    }
+
+    /// Submits the queued entries now if a poll is blocked, so that they
+    /// take effect during its wait.
+    fn submit_if_waiting(&self, state: &mut State) -> Result<()> {
+        if self.shared.waiting.load(Ordering::Relaxed) && state.unclaimed > 0 {
+            self.submit(state)?;
+        }
+        Ok(())
+    }
+
+    /// `io_uring_enter` submitting every unclaimed entry, without waiting.
+    fn submit(&self, state: &mut State) -> Result<()> {
+        let to_submit = state.claim(&self.shared);
+        let result = self.shared.ring.enter(to_submit, false, None);
+        state.unclaim(&self.shared, to_submit, &result);
+        result.map(drop)
+    }
+
+    /// Collects completions into `events` (at most `max`), entering the
+    /// kernel only when there is something to submit, task work to run,
+    /// an overflow to flush, or a timeout to wait.
+    pub(crate) fn select(
+        &self,
+        events: &mut Vec<Event>,
+        max: usize,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
+        events.clear();
+        let max = max.min(events.capacity());
+        let wait = timeout != Some(Duration::ZERO);
+        if !wait && !self.has_work() {
+            // The zero-syscall path: nothing queued, nothing completed,
+            // nothing pending in the kernel for this ring.
+            return Ok(());
+        }
+        let mut state = self.lock();
+        self.reap(&mut state, events, max);
+        if !events.is_empty() {
+            return Ok(());
+        }
+        let must_enter = state.unclaimed > 0 || self.shared.ring.sq_flags() & MUST_ENTER != 0;
+        if !wait && !must_enter {
+            return Ok(());
+        }
+        let to_submit = state.claim(&self.shared);
+        self.shared.waiting.store(wait, Ordering::Relaxed);
+        drop(state);
+        let result = self.shared.ring.enter(to_submit, wait, timeout);
+        let mut state = self.lock();
+        self.shared.waiting.store(false, Ordering::Relaxed);
+        state.unclaim(&self.shared, to_submit, &result);
+        self.reap(&mut state, events, max);
+        match result {
+            Err(error) if events.is_empty() => Err(error),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a zero-timeout poll has to look further than the fast path.
+    fn has_work(&self) -> bool {
+        let ring = &self.shared.ring;
+        ring.cq_tail() != ring.cq_head()
+            || self.shared.unclaimed.load(Ordering::Acquire) != 0
+            || ring.sq_flags() & MUST_ENTER != 0
+    }
+
+    /// Turns the completions in the CQ into events.
+    fn reap(&self, state: &mut State, events: &mut Vec<Event>, max: usize) {
+        let ring = &self.shared.ring;
+        state.reaps += 1;
+        let mut head = ring.cq_head();
+        let tail = ring.cq_tail();
+        while head != tail && events.len() < max {
+            let (user_data, res, flags) = ring.cqe(head);
+            head = head.wrapping_add(1);
+            self.complete(state, user_data, res, flags, events);
+        }
+        ring.set_cq_head(head);
+    }
+
+    /// Handles one completion: drops it if it is internal or stale, else
+    /// reports it and updates the registration's request state.
+    fn complete(
+        &self,
+        state: &mut State,
+        user_data: u64,
+        res: i32,
+        flags: u32,
+        events: &mut Vec<Event>,
+    ) {
+        if user_data == INTERNAL {
+            return;
+        }
+        let fd = user_data as u32 as RawFd;
+        let generation = (user_data >> 32) as u32;
+        let reaps = state.reaps;
+        let Some(registration) = state.registrations.get_mut(fd) else {
+            return;
+        };
+        if registration.generation != generation || registration.armed == Armed::Disarmed {
+            return;
+        }
+        // A completion means the kernel got the request.
+        registration.armed = Armed::InKernel;
+        let more = flags & sys::IORING_CQE_F_MORE != 0;
+        if res < 0 {
+            registration.armed = Armed::Disarmed;
+            match -res as u32 {
+                // The fd was closed before the kernel saw the request: gone,
+                // as an epoll registration goes with its file.
+                sys::EBADF => {
+                    state.registrations.remove(fd);
+                }
+                sys::ECANCELED => {}
+                _ => report(registration, sys::EPOLLERR, reaps, events),
+            }
+            return;
+        }
+        if more {
+            registration.multishot_ran = true;
+        } else {
+            let rearm = match registration.trigger {
+                // A multishot request the kernel ended; one that never ran
+                // (its first completion is its last) is a file the kernel
+                // cannot watch, reported once.
+                Trigger::Edge => registration.multishot_ran,
+                Trigger::Level => true,
+                Trigger::Oneshot | Trigger::EdgeOneshot => false,
+            };
+            registration.armed = Armed::Disarmed;
+            if rearm {
+                // Only fails when the SQ is full and cannot be submitted;
+                // the registration then stays disarmed, reported below.
+                let _ = self.arm(state, fd);
+            }
+        }
+        if let Some(registration) = state.registrations.get_mut(fd) {
+            report(registration, res as u32, reaps, events);
+        }
+    }
+}
+
+impl State {
+    fn is_unclaimed(&self, position: u32) -> bool {
+        let age = self.sq_tail.wrapping_sub(position);
+        age >= 1 && age <= self.unclaimed
+    }
+
+    /// Takes every unclaimed entry for one `io_uring_enter`.
+    fn claim(&mut self, shared: &Shared) -> u32 {
+        let to_submit = self.unclaimed;
+        self.unclaimed = 0;
+        shared.unclaimed.store(0, Ordering::Release);
+        to_submit
+    }
+
+    /// Gives back the entries an `io_uring_enter` did not submit.
+    fn unclaim(&mut self, shared: &Shared, claimed: u32, result: &Result<u32>) {
+        let submitted = match result {
+            Ok(submitted) => (*submitted).min(claimed),
+            Err(_) => 0,
+        };
+        if submitted < claimed {
+            self.unclaimed += claimed - submitted;
+            shared.unclaimed.store(self.unclaimed, Ordering::Release);
+        }
+    }
+}
+
+impl AsFd for Selector {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match &self.duplicate {
+            Some(duplicate) => duplicate.as_fd(),
+            None => self.shared.ring.as_fd(),
+        }
+    }
+}
+
+/// Adds `mask` to the registration's event in this reap, or a new event.
+fn report(registration: &mut Registration, mask: u32, reaps: u64, events: &mut Vec<Event>) {
+    if mask == 0 {
+        return;
+    }
+    if registration.reported_in == reaps && registration.slot < events.len() {
+        let event = &mut events[registration.slot];
+        let mut raw = event.raw();
+        raw.events |= mask;
+        *event = Event::from_raw(raw);
+        return;
+    }
+    registration.reported_in = reaps;
+    registration.slot = events.len();
+    events.push(Event::from_raw(RawEvent {
+        events: mask,
+        data: sys::epoll_data {
+            u64_: registration.token.0 as u64,
+        },
+    }));
+}
+
+fn user_data(fd: RawFd, generation: u32) -> u64 {
+    (u64::from(generation) << 32) | u64::from(fd as u32)
+}
+
+/// The poll mask for `interest`: the epoll bits, which are poll(2)'s
+/// (errors and hang-ups are always watched, as on epoll). The kernel reads
+/// the 32-bit field with its 16-bit halves swapped on big-endian targets.
+fn poll_events(interest: Interest) -> u32 {
+    let mut events = 0;
+    if interest.contains(Interest::READABLE) {
+        events |= sys::EPOLLIN | sys::EPOLLRDHUP;
+    }
+    if interest.contains(Interest::WRITABLE) {
+        events |= sys::EPOLLOUT;
+    }
+    if interest.contains(Interest::PRIORITY) {
+        events |= sys::EPOLLPRI;
+    }
+    if cfg!(target_endian = "big") {
+        events.rotate_left(16)
+    } else {
+        events
+    }
+}
