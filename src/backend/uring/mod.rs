@@ -386,8 +386,19 @@ impl Selector {
             return Ok(());
         }
         let mut state = self.lock();
+        state.reaps += 1;
         self.reap(&mut state, events, max);
         if !events.is_empty() {
+            // Queued registrations reach the kernel with this poll, even
+            // when the CQ already had events (or a busy loop would starve
+            // them); what they complete at once is reported too.
+            if state.unclaimed > 0 {
+                // On failure the entries stay queued for the next poll,
+                // and these events are still good.
+                if self.submit(&mut state).is_ok() {
+                    self.reap(&mut state, events, max);
+                }
+            }
             return Ok(());
         }
         let must_enter = state.unclaimed > 0 || self.shared.ring.sq_flags() & MUST_ENTER != 0;
@@ -416,10 +427,10 @@ impl Selector {
             || ring.sq_flags() & MUST_ENTER != 0
     }
 
-    /// Turns the completions in the CQ into events.
+    /// Turns the completions in the CQ into events, merging those of one
+    /// registration within one `select` (`state.reaps`).
     fn reap(&self, state: &mut State, events: &mut Vec<Event>, max: usize) {
         let ring = &self.shared.ring;
-        state.reaps += 1;
         let mut head = ring.cq_head();
         let tail = ring.cq_tail();
         while head != tail && events.len() < max {

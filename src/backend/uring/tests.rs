@@ -153,3 +153,28 @@ fn rearming_a_fired_oneshot_costs_only_the_next_poll() {
             .unwrap();
     }
 }
+
+/// A loop that always finds events in the CQ must still submit what was
+/// registered meanwhile (a bug once starved such registrations).
+#[test]
+fn registrations_reach_the_kernel_even_when_every_poll_has_events() {
+    let mut poll = io_uring_poll();
+    let mut events = Events::with_capacity(8);
+    let (busy, mut busy_peer) = pair();
+    poll.registry()
+        .register(&busy, Token(1), Interest::READABLE)
+        .unwrap();
+    busy_peer.write_all(b"x").unwrap();
+    assert_eq!(poll_zero(&mut poll, &mut events).0, [Token(1)]);
+
+    let (late, mut late_peer) = pair();
+    poll.registry()
+        .register(&late, Token(2), Interest::READABLE)
+        .unwrap();
+    late_peer.write_all(b"x").unwrap();
+    // The busy source has a completion waiting at every poll.
+    busy_peer.write_all(b"x").unwrap();
+    let (tokens, entered) = poll_zero(&mut poll, &mut events);
+    assert_eq!(tokens, [Token(1), Token(2)]);
+    assert_eq!(entered, 1, "one enter submits the registration");
+}
