@@ -5,8 +5,9 @@
 //! with a [`Registry`], each with a [`Token`] of its choosing and an
 //! [`Interest`] (readable, writable), then blocks in [`Poll::poll`] until
 //! the kernel reports some of them ready, as [`Event`]s in an [`Events`]
-//! buffer. On Linux and Android the kernel side is epoll; on macOS and the
-//! BSDs it is kqueue.
+//! buffer. On Linux and Android the kernel side is epoll (or, with the
+//! `io-uring` cargo feature, io_uring where the kernel allows it: see
+//! [`Backend`]); on macOS and the BSDs it is kqueue.
 //!
 //! ```
 //! use evq::{Events, Interest, Poll, Token};

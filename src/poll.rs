@@ -68,6 +68,12 @@ impl Poll {
     /// `kqueue1(O_CLOEXEC)` on NetBSD and OpenBSD, `kqueue()` then
     /// `fcntl(F_SETFD, FD_CLOEXEC)` on macOS and FreeBSD
     /// ([`kqueue(2)`](https://man.freebsd.org/cgi/man.cgi?query=kqueue&sektion=2)).
+    ///
+    /// With the `io-uring` feature on Linux it first tries io_uring
+    /// ([`Backend::IoUring`]): `io_uring_setup` and two `mmap`s. If the
+    /// kernel refuses (missing, older than 5.19, or forbidden by the
+    /// `kernel.io_uring_disabled` sysctl or seccomp), it uses epoll, and
+    /// remembers the refusal so that later calls go to epoll directly.
     #[doc(alias = "epoll_create1")]
     pub fn new() -> Result<Poll> {
         Selector::new().map(|selector| Poll {
@@ -127,7 +133,9 @@ impl Poll {
     ///
     /// - `None` waits as long as it takes.
     /// - `Some(Duration::ZERO)` checks and returns at once: exactly one
-    ///   system call.
+    ///   system call on epoll and kqueue; on io_uring none, unless
+    ///   registrations are queued or the kernel flags completions it has
+    ///   not posted yet (then one).
     /// - Any other timeout is never cut short: unless events arrive, the
     ///   call returns no sooner than `timeout` after it began. epoll counts
     ///   whole milliseconds, so there the timeout is rounded *up*; one too
@@ -145,6 +153,11 @@ impl Poll {
     /// or one `kevent` call, whose timeout is a `timespec` (nanoseconds;
     /// NetBSD and OpenBSD count in clock ticks, rounding up)
     /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
+    /// On io_uring, it reads the completion ring, and makes one
+    /// `io_uring_enter` (submitting the queued registrations, waiting with
+    /// a nanosecond `timespec`) only when the ring has no events for it or
+    /// registrations are queued
+    /// ([`io_uring_enter(2)`](https://man7.org/linux/man-pages/man2/io_uring_enter.2.html)).
     #[doc(alias = "epoll_wait")]
     pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> Result<()> {
         let (buffer, capacity) = events.buffer();
@@ -186,8 +199,10 @@ impl Poll {
 }
 
 impl AsFd for Poll {
-    /// The epoll (or kqueue) descriptor, e.g. to nest this poll inside
-    /// another event loop.
+    /// The epoll (or kqueue, or io_uring) descriptor, e.g. to nest this
+    /// poll inside another event loop. (An io_uring descriptor is readable
+    /// when its completion ring has entries; registrations reach its kernel
+    /// side with its own next poll.)
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.registry.as_fd()
     }

@@ -99,7 +99,8 @@ impl Registry {
     /// on kqueue, one `kevent` call adding a filter per direction
     /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)),
     /// and one more, which changes no registration, to ask the kernel when evq's
-    /// record says the fd is registered already.
+    /// record says the fd is registered already. On io_uring, none: a
+    /// `POLL_ADD` is queued for the next poll (see "On io_uring" above).
     ///
     /// # Examples
     ///
@@ -147,7 +148,8 @@ impl Registry {
     /// on kqueue, one `kevent` call adding a filter per direction
     /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)),
     /// and one more, which changes no registration, to ask the kernel when evq's
-    /// record says the fd is registered already.
+    /// record says the fd is registered already. On io_uring, none: a
+    /// `POLL_ADD` is queued for the next poll (see "On io_uring" above).
     #[doc(alias = "epoll_ctl")]
     pub fn register_with<S: AsFd + ?Sized>(
         &self,
@@ -174,6 +176,8 @@ impl Registry {
     /// Makes one `epoll_ctl(EPOLL_CTL_MOD)` call
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
     /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
+    /// On io_uring, none: a `POLL_REMOVE` of the old request (unless it
+    /// fired or was never submitted) and a `POLL_ADD` are queued.
     #[doc(alias = "epoll_ctl")]
     pub fn reregister<S: AsFd + ?Sized>(
         &self,
@@ -198,6 +202,8 @@ impl Registry {
     /// Makes one `epoll_ctl(EPOLL_CTL_MOD)` call
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
     /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
+    /// On io_uring, none: a `POLL_REMOVE` of the old request (unless it
+    /// fired or was never submitted) and a `POLL_ADD` are queued.
     #[doc(alias = "epoll_ctl")]
     pub fn reregister_with<S: AsFd + ?Sized>(
         &self,
@@ -224,6 +230,10 @@ impl Registry {
     /// Makes one `epoll_ctl(EPOLL_CTL_DEL)` call
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
     /// on kqueue, one `kevent` call with `EV_DELETE` ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
+    /// On io_uring, one `io_uring_enter` submitting a `POLL_REMOVE`, so
+    /// that the kernel lets go of the file before this returns; none if the
+    /// registration was never submitted (it is taken back from the queue)
+    /// or was a fired oneshot.
     #[doc(alias = "epoll_ctl")]
     pub fn deregister<S: AsFd + ?Sized>(&self, source: &S) -> Result<()> {
         self.selector.deregister(raw_fd(source))

@@ -1,6 +1,9 @@
 //! The kernel mechanisms behind [`Poll`](crate::Poll): one file per
 //! mechanism, chosen here and nowhere else (build.rs sets `evq_epoll` or
-//! `evq_kqueue` from the target OS).
+//! `evq_kqueue` from the target OS). With the `io-uring` feature on Linux,
+//! `Selector` is `dispatch.rs`'s enum over epoll and `uring/` (chosen per
+//! `Poll`), which also provides `with_backend` and `backend`; otherwise
+//! this file provides them for the one native backend.
 //!
 //! Every backend provides the same small contract, and the portable layer
 //! (`poll.rs`, `registry.rs`, `event.rs`, `waker.rs`) uses nothing else:
