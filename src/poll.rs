@@ -19,6 +19,12 @@ use std::time::{Duration, Instant};
 /// kqueue, any [`Waker`](crate::Waker)) of it does. evq never closes a
 /// registered source.
 ///
+/// On io_uring the kernel tears a dropped ring down in the background, and
+/// in doing so interrupts one blocking system call (`EINTR`) of each thread
+/// that submitted to it, e.g. an `epoll_wait` of another library there.
+/// evq's own polls resume after `EINTR`, as any code around a blocking call
+/// must for signals.
+///
 /// # Examples
 ///
 /// ```

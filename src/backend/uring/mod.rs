@@ -59,6 +59,9 @@
 //!   entry is dropped (the kernel answers `EBADF` asynchronously).
 //! - Regular files and directories, which epoll refuses with `EPERM`, are
 //!   reported ready once and then disarmed (their readiness never changes).
+//! - Dropping the ring makes the kernel queue task work to every thread
+//!   that ever submitted to it (to detach them), which interrupts a blocking
+//!   call there once with `EINTR`.
 //! - Completions of requests submitted by a thread other than the poller
 //!   run on that thread: on its next system call, when it sleeps, or at the
 //!   latest at its next scheduler tick.

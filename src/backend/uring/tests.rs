@@ -178,3 +178,31 @@ fn registrations_reach_the_kernel_even_when_every_poll_has_events() {
     assert_eq!(tokens, [Token(1), Token(2)]);
     assert_eq!(entered, 1, "one enter submits the registration");
 }
+
+/// The documented difference on `Poll`: when an io_uring poll is dropped,
+/// the kernel's teardown of the ring queues task work to every thread that
+/// submitted to it, which interrupts a blocking call there (`EINTR`).
+#[test]
+fn dropping_a_poll_interrupts_a_blocking_call_of_a_thread_that_submitted() {
+    let (reader, _writer) = pair();
+    let mut poll = io_uring_poll();
+    let mut events = Events::with_capacity(8);
+    poll.registry()
+        .register(&reader, Token(1), Interest::READABLE)
+        .unwrap();
+    assert_eq!(poll_zero(&mut poll, &mut events), (vec![], 1));
+    drop(poll);
+
+    let epoll = Poll::with_backend(Backend::Epoll).unwrap();
+    let raw = std::os::fd::AsRawFd::as_raw_fd(&epoll);
+    let mut event = crate::sys::epoll_event {
+        events: 0,
+        data: crate::sys::epoll_data { u64_: 0 },
+    };
+    // SAFETY: a valid epoll fd with nothing registered, and room for one
+    // event; waits at most 10 s (only if the interruption never comes).
+    let ret = unsafe { crate::sys::epoll_wait(raw, &mut event, 1, 10_000) };
+    let error = std::io::Error::last_os_error();
+    assert_eq!(ret, -1);
+    assert_eq!(error.kind(), std::io::ErrorKind::Interrupted, "{error}");
+}
