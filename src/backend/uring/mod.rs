@@ -15,7 +15,12 @@
 //!
 //! Level uses a re-armed single-shot request rather than
 //! `IORING_POLL_ADD_LEVEL`: a multishot request only posts on wake-ups, so
-//! it cannot report "still ready" on the next poll the way epoll does.
+//! it cannot report "still ready" on the next poll the way epoll does (and
+//! the kernel refuses `IORING_POLL_ADD_MULTI | IORING_POLL_ADD_LEVEL` with
+//! `EINVAL`). Likewise `reregister` removes and re-adds instead of updating
+//! in place (`IORING_POLL_UPDATE_EVENTS`): an update keeps the request's
+//! trigger and cannot revive a fired single-shot request, and the two
+//! entries cost no more system calls than one.
 //!
 //! `register`, `reregister` and `deregister` answer `AlreadyRegistered` and
 //! `NotRegistered` from evq's own record (`registrations.rs`) and only
