@@ -68,8 +68,12 @@
 //!   that ever submitted to it (to detach them), which interrupts a blocking
 //!   call there once with `EINTR`.
 //! - Completions of requests submitted by a thread other than the poller
-//!   run on that thread: on its next system call, when it sleeps, or at the
-//!   latest at its next scheduler tick.
+//!   (a registration made while a poll was blocked, or before the `Poll`
+//!   moved to another thread) run as task work on that thread: at its next
+//!   system call, when it sleeps, at its next scheduler tick at the latest,
+//!   or, once it has exited, from a kernel worker a tick later. Until then
+//!   the kernel's `IORING_SQ_TASKRUN` flag stays set, and a zero-timeout
+//!   poll enters the kernel each time (correct, but not free).
 //!
 //! # References
 //! - [`io_uring(7)`](https://man7.org/linux/man-pages/man7/io_uring.7.html)
