@@ -121,6 +121,22 @@ const EPOLL_ITEMS: &[Allowlist] = &[
             "EPOLL_CLOEXEC",
         ],
     },
+    // The io_uring backend (src/backend/uring/, feature `io-uring`): the
+    // ring ABI, its system calls (through `syscall`) and the mmap of its
+    // rings.
+    Allowlist {
+        functions: &["syscall", "mmap", "munmap"],
+        types: &["io_uring_(params|sqe|cqe|getevents_arg|op)", "__kernel_timespec"],
+        vars: &[
+            "__NR_io_uring_(setup|enter)",
+            "IORING_(SETUP|ENTER|FEAT|SQ|CQE_F|POLL|OFF)_.*",
+            "IORING_OP_(NOP|POLL_ADD|POLL_REMOVE)",
+            "IOSQE_CQE_SKIP_SUCCESS_BIT",
+            "PROT_(READ|WRITE)",
+            "MAP_(SHARED|POPULATE)",
+            "E(TIME|BADF|CANCELED)",
+        ],
+    },
     // The waker's eventfd (src/backend/eventfd.rs)
     Allowlist {
         functions: &["eventfd", "read", "write"],

@@ -19,6 +19,14 @@
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <unistd.h>
+/* The io_uring backend (cargo feature `io-uring`): the ring ABI, the raw
+ * system call numbers (glibc wraps none of the io_uring calls), mmap and
+ * the errno values its completions carry. */
+#include <linux/io_uring.h>
+#include <linux/time_types.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <errno.h>
 #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
     defined(__OpenBSD__) || defined(__DragonFly__) || defined(EVQ_FORCE_KQUEUE)
 #include <sys/types.h>

@@ -83,7 +83,7 @@ pub fn bindings(
         )
     })?;
     let text = generated.map_err(|e| e.to_string())?.to_string();
-    let mut text = name_anonymous_enum_types(&text);
+    let mut text = non_const_mut_accessors(&name_anonymous_enum_types(&text));
     // bindgen names its version only in its header comment.
     let version = text
         .lines()
@@ -96,6 +96,19 @@ pub fn bindings(
          the C headers.\npub const GENERATED_FROM: &str = {generated_from:?};\n"
     ));
     Ok(text)
+}
+
+/// bindgen 0.73 declares `__BindgenUnionField::as_mut` (the accessor of a
+/// union member it cannot make a Rust union, such as io_uring_sqe's
+/// flexible `cmd`) a `const fn` whatever `rust_target` says, but `&mut` in
+/// a `const fn` needs Rust 1.83 and evq's MSRV is 1.71: make it a plain
+/// `unsafe fn`, as bindgen does for older targets. Nothing calls it in a
+/// constant.
+fn non_const_mut_accessors(text: &str) -> String {
+    text.replace(
+        "pub const unsafe fn as_mut(&mut self)",
+        "pub unsafe fn as_mut(&mut self)",
+    )
 }
 
 /// Gives the constants of an anonymous C enum (glibc's `enum {

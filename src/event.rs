@@ -10,7 +10,9 @@ use std::fmt;
 /// `Event` is `#[repr(transparent)]` over the kernel's own record
 /// (`struct epoll_event` on Linux, `struct kevent` on kqueue), so a poll
 /// hands the kernel's buffer to you without copying or translating it;
-/// the methods decode it when asked.
+/// the methods decode it when asked. (The io_uring backend writes the same
+/// `epoll_event` records itself: a poll completion's result is an
+/// `EPOLL*` mask.)
 ///
 /// Readiness is a hint, not a promise: an event can be spurious (the data
 /// was already read by someone else, or a signal interrupted a read), so
@@ -35,6 +37,20 @@ unsafe impl Send for Event {}
 unsafe impl Sync for Event {}
 
 impl Event {
+    /// Wraps a record a backend filled in itself (io_uring).
+    #[cfg(feature = "io-uring")]
+    #[inline]
+    pub(crate) fn from_raw(raw: RawEvent) -> Event {
+        Event { raw }
+    }
+
+    /// A copy of the record (it may be packed: never borrowed).
+    #[cfg(feature = "io-uring")]
+    #[inline]
+    pub(crate) fn raw(&self) -> RawEvent {
+        self.raw
+    }
+
     /// The token the source was registered with.
     #[inline]
     pub fn token(&self) -> Token {

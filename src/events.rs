@@ -10,8 +10,9 @@ use std::fmt;
 /// Each poll clears it first and then stores at most
 /// [`capacity`](Events::capacity) events; readiness that did not fit stays
 /// in the kernel and is returned by the next poll. The memory is allocated
-/// once, here, and handed straight to the kernel (`epoll_wait`, `kevent`):
-/// polling allocates nothing.
+/// once, here, and handed straight to the kernel (`epoll_wait`, `kevent`),
+/// or filled from the completion ring on io_uring: polling allocates
+/// nothing.
 ///
 /// [`Poll::poll`]: crate::Poll::poll
 ///

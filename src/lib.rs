@@ -5,9 +5,11 @@
 //! or [`Source`]s made of several, with a [`Registry`], each with a [`Token`] of its choosing and an
 //! [`Interest`] (readable, writable), then blocks in [`Poll::poll`] until
 //! the kernel reports some of them ready, as [`Event`]s in an [`Events`]
-//! buffer. On Linux and Android the kernel side is epoll; on macOS and the
-//! BSDs it is kqueue. [`net`] has the sockets and pipes to register:
-//! std's types, created non-blocking and close-on-exec.
+//! buffer. On Linux and Android the kernel side is epoll (or, with the
+//! `io-uring` cargo feature, io_uring where the kernel allows it: see
+//! [`Backend`]); on macOS and the BSDs it is kqueue. [`net`] has the
+//! sockets and pipes to register: std's types, created non-blocking and
+//! close-on-exec.
 //!
 //! ```
 //! use evq::{Events, Interest, Poll, Token};
@@ -68,6 +70,7 @@ compile_error!("evq supports Unix targets with epoll or kqueue only");
 
 #[allow(unsafe_code)]
 mod backend;
+mod backend_kind;
 mod error;
 mod event;
 mod events;
@@ -91,6 +94,7 @@ pub mod model;
 #[allow(unsafe_code)]
 pub mod sys;
 
+pub use backend_kind::Backend;
 pub use error::{Error, Result};
 pub use event::Event;
 pub use events::{Events, Iter};

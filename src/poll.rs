@@ -1,7 +1,7 @@
 //! Waiting for readiness.
 
 use crate::backend::Selector;
-use crate::{Error, Events, Registry, Result};
+use crate::{Backend, Error, Events, Registry, Result};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
@@ -18,6 +18,12 @@ use std::time::{Duration, Instant};
 /// [`Waker`](crate::Waker)s share one descriptor, closed (and with it the
 /// kernel queue and its registrations) when the last of them is dropped.
 /// evq never closes a registered source.
+///
+/// On io_uring the kernel tears a dropped ring down in the background, and
+/// in doing so interrupts one blocking system call (`EINTR`) of each thread
+/// that submitted to it, e.g. an `epoll_wait` of another library there.
+/// evq's own polls resume after `EINTR`, as any code around a blocking call
+/// must for signals.
 ///
 /// # Examples
 ///
@@ -68,11 +74,55 @@ impl Poll {
     /// `kqueue1(O_CLOEXEC)` on NetBSD and OpenBSD, `kqueue()` then
     /// `fcntl(F_SETFD, FD_CLOEXEC)` on macOS and FreeBSD
     /// ([`kqueue(2)`](https://man.freebsd.org/cgi/man.cgi?query=kqueue&sektion=2)).
+    ///
+    /// With the `io-uring` feature on Linux it first tries io_uring
+    /// ([`Backend::IoUring`]): `io_uring_setup` and two `mmap`s. If the
+    /// kernel refuses (missing, older than 5.19, or forbidden by the
+    /// `kernel.io_uring_disabled` sysctl or seccomp), it uses epoll, and
+    /// remembers the refusal so that later calls go to epoll directly.
     #[doc(alias = "epoll_create1")]
     pub fn new() -> Result<Poll> {
         Selector::new().map(|selector| Poll {
             registry: Registry::new(selector),
         })
+    }
+
+    /// A new, empty event queue on the given [`Backend`].
+    ///
+    /// Fails with [`Error::InvalidInput`] for a backend this build of evq
+    /// does not have (io_uring without the `io-uring` feature, kqueue on
+    /// Linux, epoll elsewhere), and with [`Error::Os`] if the kernel refuses
+    /// it: `io_uring_setup` fails with `ENOSYS` where io_uring is missing,
+    /// `EPERM` where `kernel.io_uring_disabled` or seccomp forbids it and
+    /// `EINVAL` on kernels older than 5.19. Unlike [`Poll::new`], it never
+    /// falls back to another backend.
+    ///
+    /// Makes the calls [`Poll::new`] makes for that backend; for io_uring,
+    /// `io_uring_setup`
+    /// ([`io_uring_setup(2)`](https://man7.org/linux/man-pages/man2/io_uring_setup.2.html))
+    /// and two `mmap`s of its rings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evq::{Backend, Poll};
+    /// # fn main() -> evq::Result<()> {
+    /// # #[cfg(any(target_os = "linux", target_os = "android"))] {
+    /// let poll = Poll::with_backend(Backend::Epoll)?;
+    /// assert_eq!(poll.backend(), Backend::Epoll);
+    /// # }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_backend(backend: Backend) -> Result<Poll> {
+        Selector::with_backend(backend).map(|selector| Poll {
+            registry: Registry::new(selector),
+        })
+    }
+
+    /// The kernel mechanism this poll uses.
+    pub fn backend(&self) -> Backend {
+        self.registry.selector().backend()
     }
 
     /// The handle for registering sources with this poll.
@@ -89,7 +139,9 @@ impl Poll {
     ///
     /// - `None` waits as long as it takes.
     /// - `Some(Duration::ZERO)` checks and returns at once: exactly one
-    ///   system call.
+    ///   system call on epoll and kqueue; on io_uring none, unless
+    ///   registrations are queued or the kernel flags completions it has
+    ///   not posted yet (then one).
     /// - Any other timeout is never cut short: unless events arrive, the
     ///   call returns no sooner than `timeout` after it began. epoll counts
     ///   whole milliseconds, so there the timeout is rounded *up*; one too
@@ -107,6 +159,11 @@ impl Poll {
     /// or one `kevent` call, whose timeout is a `timespec` (nanoseconds;
     /// NetBSD and OpenBSD count in clock ticks, rounding up)
     /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
+    /// On io_uring, it reads the completion ring, and makes one
+    /// `io_uring_enter` (submitting the queued registrations, waiting with
+    /// a nanosecond `timespec`) only when the ring has no events for it or
+    /// registrations are queued
+    /// ([`io_uring_enter(2)`](https://man7.org/linux/man-pages/man2/io_uring_enter.2.html)).
     #[doc(alias = "epoll_wait")]
     pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> Result<()> {
         let (buffer, capacity) = events.buffer();
@@ -148,8 +205,10 @@ impl Poll {
 }
 
 impl AsFd for Poll {
-    /// The epoll (or kqueue) descriptor, e.g. to nest this poll inside
-    /// another event loop.
+    /// The epoll (or kqueue, or io_uring) descriptor, e.g. to nest this
+    /// poll inside another event loop. (An io_uring descriptor is readable
+    /// when its completion ring has entries; registrations reach its kernel
+    /// side with its own next poll.)
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.registry.as_fd()
     }

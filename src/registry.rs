@@ -49,6 +49,24 @@ use std::sync::Arc;
 /// kqueue a failed `reregister` leaves the source unregistered (epoll keeps
 /// the old registration).
 ///
+/// # On io_uring
+///
+/// With the `io-uring` feature and [`Backend::IoUring`](crate::Backend),
+/// `register`, `reregister` and `deregister` answer
+/// [`Error::AlreadyRegistered`] and [`Error::NotRegistered`] from evq's own
+/// record at once, and queue their request to the kernel: it is submitted
+/// by the next [`Poll::poll`](crate::Poll::poll), or at once when a poll
+/// is blocked on another thread, the queue is full, or `deregister` must
+/// make the kernel let go of a file. What epoll answers synchronously about
+/// the fd itself comes later: a fd already closed when the request is
+/// submitted is dropped from the record (`EBADF`), and regular files and
+/// directories are accepted, reported ready once, and then stay silent.
+/// The record is keyed by fd number alone, and a poll request holds its
+/// file open: **closing a registered fd neither removes the registration
+/// nor closes the file** (a socket's connection stays open) until it is
+/// deregistered; a new file that reuses the number reads as registered.
+/// Deregister before closing.
+///
 /// # Errors
 ///
 /// | call | when | error |
@@ -92,7 +110,8 @@ impl Registry {
     /// on kqueue, one `kevent` call adding a filter per direction
     /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)),
     /// and one more, which changes no registration, to ask the kernel when evq's
-    /// record says the fd is registered already.
+    /// record says the fd is registered already. On io_uring, none: a
+    /// `POLL_ADD` is queued for the next poll (see "On io_uring" above).
     ///
     /// # Examples
     ///
@@ -142,7 +161,8 @@ impl Registry {
     /// on kqueue, one `kevent` call adding a filter per direction
     /// ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)),
     /// and one more, which changes no registration, to ask the kernel when evq's
-    /// record says the fd is registered already.
+    /// record says the fd is registered already. On io_uring, none: a
+    /// `POLL_ADD` is queued for the next poll (see "On io_uring" above).
     #[doc(alias = "epoll_ctl")]
     pub fn register_with<S: Source + ?Sized>(
         &self,
@@ -169,6 +189,8 @@ impl Registry {
     /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)),
     /// and one more to take the new ones back if none of the old ones
     /// existed (the fd number was reused: `NotRegistered`).
+    /// On io_uring, none: a `POLL_REMOVE` of the old request (unless it
+    /// fired or was never submitted) and a `POLL_ADD` are queued.
     #[doc(alias = "epoll_ctl")]
     pub fn reregister<S: Source + ?Sized>(
         &self,
@@ -195,6 +217,8 @@ impl Registry {
     /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)),
     /// and one more to take the new ones back if none of the old ones
     /// existed (the fd number was reused: `NotRegistered`).
+    /// On io_uring, none: a `POLL_REMOVE` of the old request (unless it
+    /// fired or was never submitted) and a `POLL_ADD` are queued.
     #[doc(alias = "epoll_ctl")]
     pub fn reregister_with<S: Source + ?Sized>(
         &self,
@@ -222,6 +246,10 @@ impl Registry {
     /// Makes one `epoll_ctl(EPOLL_CTL_DEL)` call
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
     /// on kqueue, one `kevent` call with `EV_DELETE` ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
+    /// On io_uring, one `io_uring_enter` submitting a `POLL_REMOVE`, so
+    /// that the kernel lets go of the file before this returns; none if the
+    /// registration was never submitted (it is taken back from the queue)
+    /// or was a fired oneshot.
     #[doc(alias = "epoll_ctl")]
     pub fn deregister<S: Source + ?Sized>(&self, source: &S) -> Result<()> {
         source.deregister(self)

@@ -139,6 +139,7 @@ impl Default for Options {
 pub fn loop_arg(kind: LoopKind) -> &'static str {
     match kind {
         LoopKind::RawC => "raw-c",
+        LoopKind::EvqIoUring => "evq-io-uring",
         other => other.name(),
     }
 }
@@ -147,7 +148,7 @@ fn parse_loop(name: &str) -> Result<LoopKind, String> {
     LoopKind::ALL
         .into_iter()
         .find(|&kind| loop_arg(kind) == name || kind.name() == name)
-        .ok_or_else(|| format!("unknown loop {name:?} (evq, mio, polling, raw-c)"))
+        .ok_or_else(|| format!("unknown loop {name:?} (evq, evq-io-uring, mio, polling, raw-c)"))
 }
 
 fn list<T>(value: &str, item: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {

@@ -103,8 +103,10 @@ pub trait EventLoop: Sized {
 /// The loops the harness knows, in the order it runs them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LoopKind {
-    /// evq, this repository.
+    /// evq, this repository, on epoll.
     Evq,
+    /// evq on io_uring.
+    EvqIoUring,
     /// mio 1.x.
     Mio,
     /// polling 3.x.
@@ -115,8 +117,9 @@ pub enum LoopKind {
 
 impl LoopKind {
     /// All loops, in run order.
-    pub const ALL: [LoopKind; 4] = [
+    pub const ALL: [LoopKind; 5] = [
         LoopKind::Evq,
+        LoopKind::EvqIoUring,
         LoopKind::Mio,
         LoopKind::Polling,
         LoopKind::RawC,
@@ -125,7 +128,8 @@ impl LoopKind {
     /// The loop's name.
     pub fn name(self) -> &'static str {
         match self {
-            LoopKind::Evq => crate::loops::Evq::NAME,
+            LoopKind::Evq => <crate::loops::Evq>::NAME,
+            LoopKind::EvqIoUring => crate::loops::EvqIoUring::NAME,
             LoopKind::Mio => crate::loops::Mio::NAME,
             LoopKind::Polling => crate::loops::Polling::NAME,
             LoopKind::RawC => crate::loops::RawC::NAME,
@@ -141,6 +145,10 @@ macro_rules! with_loop {
         match $kind {
             $crate::event_loop::LoopKind::Evq => {
                 type $L = $crate::loops::Evq;
+                $body
+            }
+            $crate::event_loop::LoopKind::EvqIoUring => {
+                type $L = $crate::loops::EvqIoUring;
                 $body
             }
             $crate::event_loop::LoopKind::Mio => {

@@ -1,6 +1,9 @@
 //! The kernel mechanisms behind [`Poll`](crate::Poll): one file per
 //! mechanism, chosen here and nowhere else (build.rs sets `evq_epoll` or
-//! `evq_kqueue` from the target OS).
+//! `evq_kqueue` from the target OS). With the `io-uring` feature on Linux,
+//! `Selector` is `dispatch.rs`'s enum over epoll and `uring/` (chosen per
+//! `Poll`), which also provides `with_backend` and `backend`; otherwise
+//! this file provides them for the one native backend.
 //!
 //! Every backend provides the same small contract, and the portable layer
 //! (`poll.rs`, `registry.rs`, `event.rs`, `waker.rs`) uses nothing else:
@@ -42,6 +45,7 @@ mod syscall;
 mod blocking_socket;
 #[cfg(all(debug_assertions, not(miri)))]
 pub(crate) use self::blocking_socket::is_blocking_socket;
+use crate::{Backend, Error};
 
 #[cfg(evq_epoll)]
 mod epoll;
@@ -49,6 +53,16 @@ mod epoll;
 mod eventfd;
 #[cfg(evq_epoll)]
 pub(crate) use self::{epoll::*, eventfd::WakerFd};
+
+// With the `io-uring` feature the selector is an enum over epoll and
+// io_uring (this import shadows the glob's epoll `Selector`); events stay
+// epoll's records, which the io_uring backend fills in itself.
+#[cfg(all(evq_epoll, feature = "io-uring"))]
+mod dispatch;
+#[cfg(all(evq_epoll, feature = "io-uring"))]
+mod uring;
+#[cfg(all(evq_epoll, feature = "io-uring"))]
+pub(crate) use self::dispatch::Selector;
 
 #[cfg(evq_kqueue)]
 mod kqueue;
@@ -58,3 +72,40 @@ mod registrations;
 mod user_event;
 #[cfg(evq_kqueue)]
 pub(crate) use self::{kqueue::*, user_event::WakerFd};
+
+/// The backend every build has; the only one without the `io-uring`
+/// feature.
+#[cfg(all(evq_epoll, not(feature = "io-uring")))]
+const NATIVE: Backend = Backend::Epoll;
+#[cfg(evq_kqueue)]
+const NATIVE: Backend = Backend::Kqueue;
+
+#[cfg(not(all(evq_epoll, feature = "io-uring")))]
+impl Selector {
+    /// `Selector::new` for the native backend; any other is not compiled in.
+    pub(crate) fn with_backend(backend: Backend) -> crate::Result<Selector> {
+        if backend == NATIVE {
+            Selector::new()
+        } else {
+            Err(not_compiled_in(backend))
+        }
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        NATIVE
+    }
+}
+
+/// The error for a backend this build of evq does not have.
+fn not_compiled_in(backend: Backend) -> Error {
+    Error::InvalidInput {
+        reason: match backend {
+            Backend::IoUring if cfg!(evq_epoll) => {
+                "the io_uring backend is not compiled in: enable evq's `io-uring` feature"
+            }
+            Backend::IoUring => "io_uring exists on Linux only",
+            Backend::Epoll => "epoll exists on Linux and Android only",
+            Backend::Kqueue => "kqueue exists on macOS, iOS and the BSDs only",
+        },
+    }
+}

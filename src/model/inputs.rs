@@ -235,7 +235,7 @@ struct State {
 
 impl State {
     fn new() -> State {
-        let poll = Poll::new().expect("Poll::new");
+        let poll = super::new_poll();
         let clone = poll.registry().try_clone().expect("try_clone");
         let ready = super::libc::eventfd();
         poll.registry()

@@ -21,7 +21,7 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
-        let poll = Poll::new().expect("harness: Poll::new");
+        let poll = super::new_poll();
         let waker = Waker::new(poll.registry(), WAKER_TOKEN).expect("harness: Waker::new");
         Harness {
             poll,

@@ -146,7 +146,7 @@ impl Targets {
             listener,
             udp,
             tcp: tcp_pair(),
-            other_poll: Poll::new().expect("Poll::new"),
+            other_poll: super::new_poll(),
             regular: File::open(exe).expect("open the test binary"),
             directory: File::open(directory).expect("open the temp dir"),
             dev_null: File::open("/dev/null").expect("open /dev/null"),

@@ -116,7 +116,7 @@ pub fn run(input: &Input, checks: Checks) {
 }
 
 fn run_threads(input: &Input) {
-    let mut poll = Poll::new().expect("Poll::new");
+    let mut poll = super::new_poll();
     let shared_registry = poll.registry().try_clone().expect("try_clone");
     let waker = Waker::new(poll.registry(), WAKER).expect("Waker::new");
     let shared = Shared::default();

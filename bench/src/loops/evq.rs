@@ -1,16 +1,47 @@
-//! evq, the loop under test.
+//! evq, the loop under test: on epoll ([`Evq`]) and on io_uring
+//! ([`EvqIoUring`]), each chosen explicitly with `Poll::with_backend`.
 
 use crate::event_loop::{EventLoop, Interest, Mode, Ready};
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::time::Duration;
 
-/// An `evq::Poll` and its `Events`.
+/// Which of evq's backends a loop runs on.
+pub trait Kernel: std::fmt::Debug {
+    /// The backend.
+    const BACKEND: evq::Backend;
+    /// The loop's name in reports.
+    const NAME: &'static str;
+}
+
+/// evq on epoll.
 #[derive(Debug)]
-pub struct Evq {
+pub struct OnEpoll;
+
+impl Kernel for OnEpoll {
+    const BACKEND: evq::Backend = evq::Backend::Epoll;
+    const NAME: &'static str = "evq";
+}
+
+/// evq on io_uring.
+#[derive(Debug)]
+pub struct OnIoUring;
+
+impl Kernel for OnIoUring {
+    const BACKEND: evq::Backend = evq::Backend::IoUring;
+    const NAME: &'static str = "evq/io_uring";
+}
+
+/// An `evq::Poll` on backend `K`, and its `Events`.
+#[derive(Debug)]
+pub struct Evq<K: Kernel = OnEpoll> {
     poll: evq::Poll,
     events: evq::Events,
+    kernel: std::marker::PhantomData<K>,
 }
+
+/// evq on its io_uring backend.
+pub type EvqIoUring = Evq<OnIoUring>;
 
 fn interest(interest: Interest) -> evq::Interest {
     match interest {
@@ -33,14 +64,15 @@ fn borrow(fd: RawFd) -> BorrowedFd<'static> {
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
 
-impl EventLoop for Evq {
-    const NAME: &'static str = "evq";
+impl<K: Kernel> EventLoop for Evq<K> {
+    const NAME: &'static str = K::NAME;
     type Waker = evq::Waker;
 
     fn new(capacity: usize) -> io::Result<Self> {
         Ok(Evq {
-            poll: evq::Poll::new()?,
+            poll: evq::Poll::with_backend(K::BACKEND)?,
             events: evq::Events::with_capacity(capacity),
+            kernel: std::marker::PhantomData,
         })
     }
 

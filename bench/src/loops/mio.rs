@@ -56,7 +56,14 @@ impl EventLoop for Mio {
         timeout: Option<Duration>,
         mut on_event: F,
     ) -> io::Result<usize> {
-        self.poll.poll(&mut self.events, timeout)?;
+        match self.poll.poll(&mut self.events, timeout) {
+            // mio hands EINTR to its caller, and tokio polls again, as this
+            // loop's callers do after a poll with no events. (An io_uring
+            // ring dropped by an earlier sample on this thread interrupts
+            // one wait: see `evq::Poll` on io_uring.)
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => return Ok(0),
+            result => result?,
+        }
         let mut n = 0;
         for event in &self.events {
             n += 1;

@@ -1,11 +1,11 @@
-//! The four event loops behind [`EventLoop`](crate::event_loop::EventLoop).
+//! The five event loops behind [`EventLoop`](crate::event_loop::EventLoop).
 
 mod evq;
 mod mio;
 mod polling;
 mod raw_c;
 
-pub use self::evq::Evq;
+pub use self::evq::{Evq, EvqIoUring};
 pub use self::mio::Mio;
 pub use self::polling::Polling;
 pub use self::raw_c::RawC;

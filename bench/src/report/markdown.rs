@@ -3,7 +3,7 @@
 use super::info::RunInfo;
 use super::targets::Target;
 use super::{short, title};
-use crate::event_loop::LoopKind::{self, Evq, Mio, Polling, RawC};
+use crate::event_loop::LoopKind::{self, Evq, EvqIoUring, Mio, Polling, RawC};
 use crate::harness::{CaseResult, LoopResult};
 use std::fmt::Write;
 
@@ -108,23 +108,24 @@ fn scenario_tables(out: &mut String, cases: &[CaseResult], loops: &[LoopKind]) {
     let names: Vec<&str> = loops.iter().map(|k| k.name()).collect();
     let _ = writeln!(
         out,
-        "| case | unit | {} | evq/C | mio/C | polling/C | evq/mio | evq/polling |",
+        "| case | unit | {} | evq/C | evq/io_uring/C | mio/C | polling/C | evq/mio | evq/polling |",
         names.join(" | ")
     );
     let _ = writeln!(
         out,
-        "|---|---|{}---|---|---|---|---|",
+        "|---|---|{}---|---|---|---|---|---|",
         "---|".repeat(loops.len())
     );
     for case in cases {
         let cells: Vec<String> = loops.iter().map(|&k| cell(case.get(k))).collect();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             case.label,
             case.unit,
             cells.join(" | "),
             ratio_cell(case, Evq, RawC, true),
+            ratio_cell(case, EvqIoUring, RawC, true),
             ratio_cell(case, Mio, RawC, false),
             ratio_cell(case, Polling, RawC, false),
             ratio_cell(case, Evq, Mio, true),

@@ -18,6 +18,7 @@ const CLIP: f64 = 4.0;
 fn color(kind: LoopKind) -> &'static str {
     match kind {
         LoopKind::Evq => "#1f77b4",
+        LoopKind::EvqIoUring => "#9467bd",
         LoopKind::Mio => "#ff7f0e",
         LoopKind::Polling => "#2ca02c",
         LoopKind::RawC => "#7f7f7f",

@@ -2,6 +2,87 @@
 
 // evq `sys` bindings for Linux on x86_64 with musl, and Android (bionic). Do not edit; regenerate (README.md, "Bindings").
 
+#[derive(PartialEq, Eq, Copy, Clone, Debug, Hash)]
+#[repr(C, align(8))]
+pub struct __BindgenOpaqueArray8<T>(pub T);
+impl<T: Copy + Default, const N: usize> Default for __BindgenOpaqueArray8<[T; N]> {
+    fn default() -> Self {
+        Self([<T as Default>::default(); N])
+    }
+}
+#[repr(C)]
+#[derive(Default)]
+pub struct __IncompleteArrayField<T>(::core::marker::PhantomData<T>, [T; 0]);
+impl<T> __IncompleteArrayField<T> {
+    #[inline]
+    pub const fn new() -> Self {
+        __IncompleteArrayField(::core::marker::PhantomData, [])
+    }
+    #[inline]
+    pub fn as_ptr(&self) -> *const T {
+        self as *const _ as *const T
+    }
+    #[inline]
+    pub fn as_mut_ptr(&mut self) -> *mut T {
+        self as *mut _ as *mut T
+    }
+    #[inline]
+    pub unsafe fn as_slice(&self, len: usize) -> &[T] {
+        ::core::slice::from_raw_parts(self.as_ptr(), len)
+    }
+    #[inline]
+    pub unsafe fn as_mut_slice(&mut self, len: usize) -> &mut [T] {
+        ::core::slice::from_raw_parts_mut(self.as_mut_ptr(), len)
+    }
+}
+impl<T> ::core::fmt::Debug for __IncompleteArrayField<T> {
+    fn fmt(&self, fmt: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        fmt.write_str("__IncompleteArrayField")
+    }
+}
+#[repr(C)]
+pub struct __BindgenUnionField<T>(::core::marker::PhantomData<T>);
+impl<T> __BindgenUnionField<T> {
+    #[inline]
+    pub const fn new() -> Self {
+        __BindgenUnionField(::core::marker::PhantomData)
+    }
+    #[inline]
+    pub const unsafe fn as_ref(&self) -> &T {
+        unsafe { ::core::mem::transmute(self) }
+    }
+    #[inline]
+    pub unsafe fn as_mut(&mut self) -> &mut T {
+        unsafe { ::core::mem::transmute(self) }
+    }
+}
+impl<T> ::core::default::Default for __BindgenUnionField<T> {
+    #[inline]
+    fn default() -> Self {
+        Self::new()
+    }
+}
+impl<T> ::core::clone::Clone for __BindgenUnionField<T> {
+    #[inline]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> ::core::marker::Copy for __BindgenUnionField<T> {}
+impl<T> ::core::fmt::Debug for __BindgenUnionField<T> {
+    fn fmt(&self, fmt: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        fmt.write_str("__BindgenUnionField")
+    }
+}
+impl<T> ::core::hash::Hash for __BindgenUnionField<T> {
+    fn hash<H: ::core::hash::Hasher>(&self, _state: &mut H) {}
+}
+impl<T> ::core::cmp::PartialEq for __BindgenUnionField<T> {
+    fn eq(&self, _other: &__BindgenUnionField<T>) -> bool {
+        true
+    }
+}
+impl<T> ::core::cmp::Eq for __BindgenUnionField<T> {}
 pub const O_NONBLOCK: u32 = 2048;
 pub const O_CLOEXEC: u32 = 524288;
 pub const F_GETFD: u32 = 1;
@@ -42,7 +123,84 @@ pub const SO_REUSEADDR: u32 = 2;
 pub const SO_TYPE: u32 = 3;
 pub const SOL_SOCKET: u32 = 1;
 pub const SOMAXCONN: u32 = 128;
+pub const IORING_SETUP_IOPOLL: u32 = 1;
+pub const IORING_SETUP_SQPOLL: u32 = 2;
+pub const IORING_SETUP_SQ_AFF: u32 = 4;
+pub const IORING_SETUP_CQSIZE: u32 = 8;
+pub const IORING_SETUP_CLAMP: u32 = 16;
+pub const IORING_SETUP_ATTACH_WQ: u32 = 32;
+pub const IORING_SETUP_R_DISABLED: u32 = 64;
+pub const IORING_SETUP_SUBMIT_ALL: u32 = 128;
+pub const IORING_SETUP_COOP_TASKRUN: u32 = 256;
+pub const IORING_SETUP_TASKRUN_FLAG: u32 = 512;
+pub const IORING_SETUP_SQE128: u32 = 1024;
+pub const IORING_SETUP_CQE32: u32 = 2048;
+pub const IORING_SETUP_SINGLE_ISSUER: u32 = 4096;
+pub const IORING_SETUP_DEFER_TASKRUN: u32 = 8192;
+pub const IORING_SETUP_NO_MMAP: u32 = 16384;
+pub const IORING_SETUP_REGISTERED_FD_ONLY: u32 = 32768;
+pub const IORING_SETUP_NO_SQARRAY: u32 = 65536;
+pub const IORING_SETUP_HYBRID_IOPOLL: u32 = 131072;
+pub const IORING_SETUP_CQE_MIXED: u32 = 262144;
+pub const IORING_SETUP_SQE_MIXED: u32 = 524288;
+pub const IORING_SETUP_SQ_REWIND: u32 = 1048576;
+pub const IORING_POLL_ADD_MULTI: u32 = 1;
+pub const IORING_POLL_UPDATE_EVENTS: u32 = 2;
+pub const IORING_POLL_UPDATE_USER_DATA: u32 = 4;
+pub const IORING_POLL_ADD_LEVEL: u32 = 8;
+pub const IORING_CQE_F_BUFFER: u32 = 1;
+pub const IORING_CQE_F_MORE: u32 = 2;
+pub const IORING_CQE_F_SOCK_NONEMPTY: u32 = 4;
+pub const IORING_CQE_F_NOTIF: u32 = 8;
+pub const IORING_CQE_F_BUF_MORE: u32 = 16;
+pub const IORING_CQE_F_SKIP: u32 = 32;
+pub const IORING_CQE_F_32: u32 = 32768;
+pub const IORING_OFF_SQ_RING: u32 = 0;
+pub const IORING_OFF_CQ_RING: u32 = 134217728;
+pub const IORING_OFF_SQES: u32 = 268435456;
+pub const IORING_OFF_PBUF_RING: u32 = 2147483648;
+pub const IORING_OFF_PBUF_SHIFT: u32 = 16;
+pub const IORING_OFF_MMAP_MASK: u32 = 4160749568;
+pub const IORING_SQ_NEED_WAKEUP: u32 = 1;
+pub const IORING_SQ_CQ_OVERFLOW: u32 = 2;
+pub const IORING_SQ_TASKRUN: u32 = 4;
+pub const IORING_ENTER_GETEVENTS: u32 = 1;
+pub const IORING_ENTER_SQ_WAKEUP: u32 = 2;
+pub const IORING_ENTER_SQ_WAIT: u32 = 4;
+pub const IORING_ENTER_EXT_ARG: u32 = 8;
+pub const IORING_ENTER_REGISTERED_RING: u32 = 16;
+pub const IORING_ENTER_ABS_TIMER: u32 = 32;
+pub const IORING_ENTER_EXT_ARG_REG: u32 = 64;
+pub const IORING_ENTER_NO_IOWAIT: u32 = 128;
+pub const IORING_FEAT_SINGLE_MMAP: u32 = 1;
+pub const IORING_FEAT_NODROP: u32 = 2;
+pub const IORING_FEAT_SUBMIT_STABLE: u32 = 4;
+pub const IORING_FEAT_RW_CUR_POS: u32 = 8;
+pub const IORING_FEAT_CUR_PERSONALITY: u32 = 16;
+pub const IORING_FEAT_FAST_POLL: u32 = 32;
+pub const IORING_FEAT_POLL_32BITS: u32 = 64;
+pub const IORING_FEAT_SQPOLL_NONFIXED: u32 = 128;
+pub const IORING_FEAT_EXT_ARG: u32 = 256;
+pub const IORING_FEAT_NATIVE_WORKERS: u32 = 512;
+pub const IORING_FEAT_RSRC_TAGS: u32 = 1024;
+pub const IORING_FEAT_CQE_SKIP: u32 = 2048;
+pub const IORING_FEAT_LINKED_FILE: u32 = 4096;
+pub const IORING_FEAT_REG_REG_RING: u32 = 8192;
+pub const IORING_FEAT_RECVSEND_BUNDLE: u32 = 16384;
+pub const IORING_FEAT_MIN_TIMEOUT: u32 = 32768;
+pub const IORING_FEAT_RW_ATTR: u32 = 65536;
+pub const IORING_FEAT_NO_IOWAIT: u32 = 131072;
+pub const MAP_SHARED: u32 = 1;
+pub const MAP_POPULATE: u32 = 32768;
+pub const PROT_READ: u32 = 1;
+pub const PROT_WRITE: u32 = 2;
+pub const __NR_io_uring_setup: u32 = 425;
+pub const __NR_io_uring_enter: u32 = 426;
+pub const EBADF: u32 = 9;
+pub const ETIME: u32 = 62;
 pub const EINPROGRESS: u32 = 115;
+pub const ECANCELED: u32 = 125;
+pub type off_t = ::core::ffi::c_long;
 extern "C" {
     pub fn fcntl(
         arg1: ::core::ffi::c_int,
@@ -292,6 +450,1021 @@ extern "C" {
         arg2: *const ::core::ffi::c_void,
         arg3: usize,
     ) -> isize;
+}
+extern "C" {
+    pub fn syscall(arg1: ::core::ffi::c_long, ...) -> ::core::ffi::c_long;
+}
+pub type __u8 = ::core::ffi::c_uchar;
+pub type __u16 = ::core::ffi::c_ushort;
+pub type __s32 = ::core::ffi::c_int;
+pub type __u32 = ::core::ffi::c_uint;
+pub type __u64 = ::core::ffi::c_ulonglong;
+pub type __kernel_time64_t = ::core::ffi::c_longlong;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct __kernel_timespec {
+    pub tv_sec: __kernel_time64_t,
+    pub tv_nsec: ::core::ffi::c_longlong,
+}
+#[test]
+fn bindgen_test_layout___kernel_timespec() {
+    const UNINIT: ::core::mem::MaybeUninit<__kernel_timespec> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<__kernel_timespec>(),
+        16usize,
+        "Size of __kernel_timespec",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<__kernel_timespec>(),
+        8usize,
+        "Alignment of __kernel_timespec",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).tv_sec) as usize - ptr as usize },
+        0usize,
+        "Offset of field: __kernel_timespec::tv_sec",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).tv_nsec) as usize - ptr as usize },
+        8usize,
+        "Offset of field: __kernel_timespec::tv_nsec",
+    );
+}
+#[repr(C)]
+pub struct io_uring_sqe {
+    pub opcode: __u8,
+    pub flags: __u8,
+    pub ioprio: __u16,
+    pub fd: __s32,
+    pub __bindgen_anon_1: io_uring_sqe__bindgen_ty_1,
+    pub __bindgen_anon_2: io_uring_sqe__bindgen_ty_2,
+    pub len: __u32,
+    pub __bindgen_anon_3: io_uring_sqe__bindgen_ty_3,
+    pub user_data: __u64,
+    pub __bindgen_anon_4: io_uring_sqe__bindgen_ty_4,
+    pub personality: __u16,
+    pub __bindgen_anon_5: io_uring_sqe__bindgen_ty_5,
+    pub __bindgen_anon_6: io_uring_sqe__bindgen_ty_6,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union io_uring_sqe__bindgen_ty_1 {
+    pub off: __u64,
+    pub addr2: __u64,
+    pub __bindgen_anon_1: io_uring_sqe__bindgen_ty_1__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_uring_sqe__bindgen_ty_1__bindgen_ty_1 {
+    pub cmd_op: __u32,
+    pub __pad1: __u32,
+}
+#[test]
+fn bindgen_test_layout_io_uring_sqe__bindgen_ty_1__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_sqe__bindgen_ty_1__bindgen_ty_1> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_uring_sqe__bindgen_ty_1__bindgen_ty_1>(),
+        8usize,
+        "Size of io_uring_sqe__bindgen_ty_1__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_sqe__bindgen_ty_1__bindgen_ty_1>(),
+        4usize,
+        "Alignment of io_uring_sqe__bindgen_ty_1__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).cmd_op) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_1__bindgen_ty_1::cmd_op",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__pad1) as usize - ptr as usize },
+        4usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_1__bindgen_ty_1::__pad1",
+    );
+}
+#[test]
+fn bindgen_test_layout_io_uring_sqe__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_sqe__bindgen_ty_1> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_uring_sqe__bindgen_ty_1>(),
+        8usize,
+        "Size of io_uring_sqe__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_sqe__bindgen_ty_1>(),
+        8usize,
+        "Alignment of io_uring_sqe__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).off) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_1::off",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).addr2) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_1::addr2",
+    );
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union io_uring_sqe__bindgen_ty_2 {
+    pub addr: __u64,
+    pub splice_off_in: __u64,
+    pub __bindgen_anon_1: io_uring_sqe__bindgen_ty_2__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_uring_sqe__bindgen_ty_2__bindgen_ty_1 {
+    pub level: __u32,
+    pub optname: __u32,
+}
+#[test]
+fn bindgen_test_layout_io_uring_sqe__bindgen_ty_2__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_sqe__bindgen_ty_2__bindgen_ty_1> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_uring_sqe__bindgen_ty_2__bindgen_ty_1>(),
+        8usize,
+        "Size of io_uring_sqe__bindgen_ty_2__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_sqe__bindgen_ty_2__bindgen_ty_1>(),
+        4usize,
+        "Alignment of io_uring_sqe__bindgen_ty_2__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).level) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_2__bindgen_ty_1::level",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).optname) as usize - ptr as usize },
+        4usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_2__bindgen_ty_1::optname",
+    );
+}
+#[test]
+fn bindgen_test_layout_io_uring_sqe__bindgen_ty_2() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_sqe__bindgen_ty_2> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_uring_sqe__bindgen_ty_2>(),
+        8usize,
+        "Size of io_uring_sqe__bindgen_ty_2",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_sqe__bindgen_ty_2>(),
+        8usize,
+        "Alignment of io_uring_sqe__bindgen_ty_2",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).addr) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_2::addr",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).splice_off_in) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_2::splice_off_in",
+    );
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union io_uring_sqe__bindgen_ty_3 {
+    pub rw_flags: __u32,
+    pub fsync_flags: __u32,
+    pub poll_events: __u16,
+    pub poll32_events: __u32,
+    pub sync_range_flags: __u32,
+    pub msg_flags: __u32,
+    pub timeout_flags: __u32,
+    pub accept_flags: __u32,
+    pub cancel_flags: __u32,
+    pub open_flags: __u32,
+    pub statx_flags: __u32,
+    pub fadvise_advice: __u32,
+    pub splice_flags: __u32,
+    pub rename_flags: __u32,
+    pub unlink_flags: __u32,
+    pub hardlink_flags: __u32,
+    pub xattr_flags: __u32,
+    pub msg_ring_flags: __u32,
+    pub uring_cmd_flags: __u32,
+    pub waitid_flags: __u32,
+    pub futex_flags: __u32,
+    pub install_fd_flags: __u32,
+    pub nop_flags: __u32,
+    pub pipe_flags: __u32,
+}
+#[test]
+fn bindgen_test_layout_io_uring_sqe__bindgen_ty_3() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_sqe__bindgen_ty_3> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_uring_sqe__bindgen_ty_3>(),
+        4usize,
+        "Size of io_uring_sqe__bindgen_ty_3",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_sqe__bindgen_ty_3>(),
+        4usize,
+        "Alignment of io_uring_sqe__bindgen_ty_3",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).rw_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::rw_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).fsync_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::fsync_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).poll_events) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::poll_events",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).poll32_events) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::poll32_events",
+    );
+    assert_eq!(
+        unsafe {
+            ::core::ptr::addr_of!((*ptr).sync_range_flags) as usize - ptr as usize
+        },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::sync_range_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).msg_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::msg_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).timeout_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::timeout_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).accept_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::accept_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).cancel_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::cancel_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).open_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::open_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).statx_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::statx_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).fadvise_advice) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::fadvise_advice",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).splice_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::splice_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).rename_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::rename_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).unlink_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::unlink_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).hardlink_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::hardlink_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).xattr_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::xattr_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).msg_ring_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::msg_ring_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).uring_cmd_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::uring_cmd_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).waitid_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::waitid_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).futex_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::futex_flags",
+    );
+    assert_eq!(
+        unsafe {
+            ::core::ptr::addr_of!((*ptr).install_fd_flags) as usize - ptr as usize
+        },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::install_fd_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).nop_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::nop_flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).pipe_flags) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_3::pipe_flags",
+    );
+}
+#[repr(C, packed)]
+#[derive(Copy, Clone)]
+pub union io_uring_sqe__bindgen_ty_4 {
+    pub buf_index: __u16,
+    pub buf_group: __u16,
+}
+#[test]
+fn bindgen_test_layout_io_uring_sqe__bindgen_ty_4() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_sqe__bindgen_ty_4> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_uring_sqe__bindgen_ty_4>(),
+        2usize,
+        "Size of io_uring_sqe__bindgen_ty_4",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_sqe__bindgen_ty_4>(),
+        1usize,
+        "Alignment of io_uring_sqe__bindgen_ty_4",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).buf_index) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_4::buf_index",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).buf_group) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_4::buf_group",
+    );
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union io_uring_sqe__bindgen_ty_5 {
+    pub splice_fd_in: __s32,
+    pub file_index: __u32,
+    pub zcrx_ifq_idx: __u32,
+    pub optlen: __u32,
+    pub __bindgen_anon_1: io_uring_sqe__bindgen_ty_5__bindgen_ty_1,
+    pub __bindgen_anon_2: io_uring_sqe__bindgen_ty_5__bindgen_ty_2,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_uring_sqe__bindgen_ty_5__bindgen_ty_1 {
+    pub addr_len: __u16,
+    pub __pad3: [__u16; 1usize],
+}
+#[test]
+fn bindgen_test_layout_io_uring_sqe__bindgen_ty_5__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_sqe__bindgen_ty_5__bindgen_ty_1> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_uring_sqe__bindgen_ty_5__bindgen_ty_1>(),
+        4usize,
+        "Size of io_uring_sqe__bindgen_ty_5__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_sqe__bindgen_ty_5__bindgen_ty_1>(),
+        2usize,
+        "Alignment of io_uring_sqe__bindgen_ty_5__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).addr_len) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_5__bindgen_ty_1::addr_len",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__pad3) as usize - ptr as usize },
+        2usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_5__bindgen_ty_1::__pad3",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_uring_sqe__bindgen_ty_5__bindgen_ty_2 {
+    pub write_stream: __u8,
+    pub __pad4: [__u8; 3usize],
+}
+#[test]
+fn bindgen_test_layout_io_uring_sqe__bindgen_ty_5__bindgen_ty_2() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_sqe__bindgen_ty_5__bindgen_ty_2> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_uring_sqe__bindgen_ty_5__bindgen_ty_2>(),
+        4usize,
+        "Size of io_uring_sqe__bindgen_ty_5__bindgen_ty_2",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_sqe__bindgen_ty_5__bindgen_ty_2>(),
+        1usize,
+        "Alignment of io_uring_sqe__bindgen_ty_5__bindgen_ty_2",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).write_stream) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_5__bindgen_ty_2::write_stream",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__pad4) as usize - ptr as usize },
+        1usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_5__bindgen_ty_2::__pad4",
+    );
+}
+#[test]
+fn bindgen_test_layout_io_uring_sqe__bindgen_ty_5() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_sqe__bindgen_ty_5> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_uring_sqe__bindgen_ty_5>(),
+        4usize,
+        "Size of io_uring_sqe__bindgen_ty_5",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_sqe__bindgen_ty_5>(),
+        4usize,
+        "Alignment of io_uring_sqe__bindgen_ty_5",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).splice_fd_in) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_5::splice_fd_in",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).file_index) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_5::file_index",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).zcrx_ifq_idx) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_5::zcrx_ifq_idx",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).optlen) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_5::optlen",
+    );
+}
+#[repr(C)]
+pub struct io_uring_sqe__bindgen_ty_6 {
+    pub __bindgen_anon_1: __BindgenUnionField<io_uring_sqe__bindgen_ty_6__bindgen_ty_1>,
+    pub __bindgen_anon_2: __BindgenUnionField<io_uring_sqe__bindgen_ty_6__bindgen_ty_2>,
+    pub optval: __BindgenUnionField<__u64>,
+    pub cmd: __BindgenUnionField<[__u8; 0usize]>,
+    pub bindgen_union_field: __BindgenOpaqueArray8<[u8; 16usize]>,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_uring_sqe__bindgen_ty_6__bindgen_ty_1 {
+    pub addr3: __u64,
+    pub __pad2: [__u64; 1usize],
+}
+#[test]
+fn bindgen_test_layout_io_uring_sqe__bindgen_ty_6__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_sqe__bindgen_ty_6__bindgen_ty_1> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_uring_sqe__bindgen_ty_6__bindgen_ty_1>(),
+        16usize,
+        "Size of io_uring_sqe__bindgen_ty_6__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_sqe__bindgen_ty_6__bindgen_ty_1>(),
+        8usize,
+        "Alignment of io_uring_sqe__bindgen_ty_6__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).addr3) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_6__bindgen_ty_1::addr3",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__pad2) as usize - ptr as usize },
+        8usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_6__bindgen_ty_1::__pad2",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_uring_sqe__bindgen_ty_6__bindgen_ty_2 {
+    pub attr_ptr: __u64,
+    pub attr_type_mask: __u64,
+}
+#[test]
+fn bindgen_test_layout_io_uring_sqe__bindgen_ty_6__bindgen_ty_2() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_sqe__bindgen_ty_6__bindgen_ty_2> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_uring_sqe__bindgen_ty_6__bindgen_ty_2>(),
+        16usize,
+        "Size of io_uring_sqe__bindgen_ty_6__bindgen_ty_2",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_sqe__bindgen_ty_6__bindgen_ty_2>(),
+        8usize,
+        "Alignment of io_uring_sqe__bindgen_ty_6__bindgen_ty_2",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).attr_ptr) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_6__bindgen_ty_2::attr_ptr",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).attr_type_mask) as usize - ptr as usize },
+        8usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_6__bindgen_ty_2::attr_type_mask",
+    );
+}
+#[test]
+fn bindgen_test_layout_io_uring_sqe__bindgen_ty_6() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_sqe__bindgen_ty_6> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_uring_sqe__bindgen_ty_6>(),
+        16usize,
+        "Size of io_uring_sqe__bindgen_ty_6",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_sqe__bindgen_ty_6>(),
+        8usize,
+        "Alignment of io_uring_sqe__bindgen_ty_6",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).optval) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_6::optval",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).cmd) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe__bindgen_ty_6::cmd",
+    );
+}
+#[test]
+fn bindgen_test_layout_io_uring_sqe() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_sqe> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<io_uring_sqe>(), 64usize, "Size of io_uring_sqe");
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_sqe>(),
+        8usize,
+        "Alignment of io_uring_sqe",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).opcode) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_sqe::opcode",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).flags) as usize - ptr as usize },
+        1usize,
+        "Offset of field: io_uring_sqe::flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ioprio) as usize - ptr as usize },
+        2usize,
+        "Offset of field: io_uring_sqe::ioprio",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).fd) as usize - ptr as usize },
+        4usize,
+        "Offset of field: io_uring_sqe::fd",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).len) as usize - ptr as usize },
+        24usize,
+        "Offset of field: io_uring_sqe::len",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).user_data) as usize - ptr as usize },
+        32usize,
+        "Offset of field: io_uring_sqe::user_data",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).personality) as usize - ptr as usize },
+        42usize,
+        "Offset of field: io_uring_sqe::personality",
+    );
+}
+pub const IORING_OP_NOP: io_uring_op = 0;
+pub const IORING_OP_READV: io_uring_op = 1;
+pub const IORING_OP_WRITEV: io_uring_op = 2;
+pub const IORING_OP_FSYNC: io_uring_op = 3;
+pub const IORING_OP_READ_FIXED: io_uring_op = 4;
+pub const IORING_OP_WRITE_FIXED: io_uring_op = 5;
+pub const IORING_OP_POLL_ADD: io_uring_op = 6;
+pub const IORING_OP_POLL_REMOVE: io_uring_op = 7;
+pub const IORING_OP_SYNC_FILE_RANGE: io_uring_op = 8;
+pub const IORING_OP_SENDMSG: io_uring_op = 9;
+pub const IORING_OP_RECVMSG: io_uring_op = 10;
+pub const IORING_OP_TIMEOUT: io_uring_op = 11;
+pub const IORING_OP_TIMEOUT_REMOVE: io_uring_op = 12;
+pub const IORING_OP_ACCEPT: io_uring_op = 13;
+pub const IORING_OP_ASYNC_CANCEL: io_uring_op = 14;
+pub const IORING_OP_LINK_TIMEOUT: io_uring_op = 15;
+pub const IORING_OP_CONNECT: io_uring_op = 16;
+pub const IORING_OP_FALLOCATE: io_uring_op = 17;
+pub const IORING_OP_OPENAT: io_uring_op = 18;
+pub const IORING_OP_CLOSE: io_uring_op = 19;
+pub const IORING_OP_FILES_UPDATE: io_uring_op = 20;
+pub const IORING_OP_STATX: io_uring_op = 21;
+pub const IORING_OP_READ: io_uring_op = 22;
+pub const IORING_OP_WRITE: io_uring_op = 23;
+pub const IORING_OP_FADVISE: io_uring_op = 24;
+pub const IORING_OP_MADVISE: io_uring_op = 25;
+pub const IORING_OP_SEND: io_uring_op = 26;
+pub const IORING_OP_RECV: io_uring_op = 27;
+pub const IORING_OP_OPENAT2: io_uring_op = 28;
+pub const IORING_OP_EPOLL_CTL: io_uring_op = 29;
+pub const IORING_OP_SPLICE: io_uring_op = 30;
+pub const IORING_OP_PROVIDE_BUFFERS: io_uring_op = 31;
+pub const IORING_OP_REMOVE_BUFFERS: io_uring_op = 32;
+pub const IORING_OP_TEE: io_uring_op = 33;
+pub const IORING_OP_SHUTDOWN: io_uring_op = 34;
+pub const IORING_OP_RENAMEAT: io_uring_op = 35;
+pub const IORING_OP_UNLINKAT: io_uring_op = 36;
+pub const IORING_OP_MKDIRAT: io_uring_op = 37;
+pub const IORING_OP_SYMLINKAT: io_uring_op = 38;
+pub const IORING_OP_LINKAT: io_uring_op = 39;
+pub const IORING_OP_MSG_RING: io_uring_op = 40;
+pub const IORING_OP_FSETXATTR: io_uring_op = 41;
+pub const IORING_OP_SETXATTR: io_uring_op = 42;
+pub const IORING_OP_FGETXATTR: io_uring_op = 43;
+pub const IORING_OP_GETXATTR: io_uring_op = 44;
+pub const IORING_OP_SOCKET: io_uring_op = 45;
+pub const IORING_OP_URING_CMD: io_uring_op = 46;
+pub const IORING_OP_SEND_ZC: io_uring_op = 47;
+pub const IORING_OP_SENDMSG_ZC: io_uring_op = 48;
+pub const IORING_OP_READ_MULTISHOT: io_uring_op = 49;
+pub const IORING_OP_WAITID: io_uring_op = 50;
+pub const IORING_OP_FUTEX_WAIT: io_uring_op = 51;
+pub const IORING_OP_FUTEX_WAKE: io_uring_op = 52;
+pub const IORING_OP_FUTEX_WAITV: io_uring_op = 53;
+pub const IORING_OP_FIXED_FD_INSTALL: io_uring_op = 54;
+pub const IORING_OP_FTRUNCATE: io_uring_op = 55;
+pub const IORING_OP_BIND: io_uring_op = 56;
+pub const IORING_OP_LISTEN: io_uring_op = 57;
+pub const IORING_OP_RECV_ZC: io_uring_op = 58;
+pub const IORING_OP_EPOLL_WAIT: io_uring_op = 59;
+pub const IORING_OP_READV_FIXED: io_uring_op = 60;
+pub const IORING_OP_WRITEV_FIXED: io_uring_op = 61;
+pub const IORING_OP_PIPE: io_uring_op = 62;
+pub const IORING_OP_NOP128: io_uring_op = 63;
+pub const IORING_OP_URING_CMD128: io_uring_op = 64;
+pub const IORING_OP_LAST: io_uring_op = 65;
+pub type io_uring_op = ::core::ffi::c_uint;
+#[repr(C)]
+#[derive(Debug)]
+pub struct io_uring_cqe {
+    pub user_data: __u64,
+    pub res: __s32,
+    pub flags: __u32,
+    pub big_cqe: __IncompleteArrayField<__u64>,
+}
+#[test]
+fn bindgen_test_layout_io_uring_cqe() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_cqe> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<io_uring_cqe>(), 16usize, "Size of io_uring_cqe");
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_cqe>(),
+        8usize,
+        "Alignment of io_uring_cqe",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).user_data) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_cqe::user_data",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).res) as usize - ptr as usize },
+        8usize,
+        "Offset of field: io_uring_cqe::res",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).flags) as usize - ptr as usize },
+        12usize,
+        "Offset of field: io_uring_cqe::flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).big_cqe) as usize - ptr as usize },
+        16usize,
+        "Offset of field: io_uring_cqe::big_cqe",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_sqring_offsets {
+    pub head: __u32,
+    pub tail: __u32,
+    pub ring_mask: __u32,
+    pub ring_entries: __u32,
+    pub flags: __u32,
+    pub dropped: __u32,
+    pub array: __u32,
+    pub resv1: __u32,
+    pub user_addr: __u64,
+}
+#[test]
+fn bindgen_test_layout_io_sqring_offsets() {
+    const UNINIT: ::core::mem::MaybeUninit<io_sqring_offsets> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_sqring_offsets>(),
+        40usize,
+        "Size of io_sqring_offsets",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_sqring_offsets>(),
+        8usize,
+        "Alignment of io_sqring_offsets",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).head) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_sqring_offsets::head",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).tail) as usize - ptr as usize },
+        4usize,
+        "Offset of field: io_sqring_offsets::tail",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ring_mask) as usize - ptr as usize },
+        8usize,
+        "Offset of field: io_sqring_offsets::ring_mask",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ring_entries) as usize - ptr as usize },
+        12usize,
+        "Offset of field: io_sqring_offsets::ring_entries",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).flags) as usize - ptr as usize },
+        16usize,
+        "Offset of field: io_sqring_offsets::flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).dropped) as usize - ptr as usize },
+        20usize,
+        "Offset of field: io_sqring_offsets::dropped",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).array) as usize - ptr as usize },
+        24usize,
+        "Offset of field: io_sqring_offsets::array",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).resv1) as usize - ptr as usize },
+        28usize,
+        "Offset of field: io_sqring_offsets::resv1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).user_addr) as usize - ptr as usize },
+        32usize,
+        "Offset of field: io_sqring_offsets::user_addr",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_cqring_offsets {
+    pub head: __u32,
+    pub tail: __u32,
+    pub ring_mask: __u32,
+    pub ring_entries: __u32,
+    pub overflow: __u32,
+    pub cqes: __u32,
+    pub flags: __u32,
+    pub resv1: __u32,
+    pub user_addr: __u64,
+}
+#[test]
+fn bindgen_test_layout_io_cqring_offsets() {
+    const UNINIT: ::core::mem::MaybeUninit<io_cqring_offsets> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_cqring_offsets>(),
+        40usize,
+        "Size of io_cqring_offsets",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_cqring_offsets>(),
+        8usize,
+        "Alignment of io_cqring_offsets",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).head) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_cqring_offsets::head",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).tail) as usize - ptr as usize },
+        4usize,
+        "Offset of field: io_cqring_offsets::tail",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ring_mask) as usize - ptr as usize },
+        8usize,
+        "Offset of field: io_cqring_offsets::ring_mask",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ring_entries) as usize - ptr as usize },
+        12usize,
+        "Offset of field: io_cqring_offsets::ring_entries",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).overflow) as usize - ptr as usize },
+        16usize,
+        "Offset of field: io_cqring_offsets::overflow",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).cqes) as usize - ptr as usize },
+        20usize,
+        "Offset of field: io_cqring_offsets::cqes",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).flags) as usize - ptr as usize },
+        24usize,
+        "Offset of field: io_cqring_offsets::flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).resv1) as usize - ptr as usize },
+        28usize,
+        "Offset of field: io_cqring_offsets::resv1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).user_addr) as usize - ptr as usize },
+        32usize,
+        "Offset of field: io_cqring_offsets::user_addr",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_uring_params {
+    pub sq_entries: __u32,
+    pub cq_entries: __u32,
+    pub flags: __u32,
+    pub sq_thread_cpu: __u32,
+    pub sq_thread_idle: __u32,
+    pub features: __u32,
+    pub wq_fd: __u32,
+    pub resv: [__u32; 3usize],
+    pub sq_off: io_sqring_offsets,
+    pub cq_off: io_cqring_offsets,
+}
+#[test]
+fn bindgen_test_layout_io_uring_params() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_params> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_uring_params>(),
+        120usize,
+        "Size of io_uring_params",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_params>(),
+        8usize,
+        "Alignment of io_uring_params",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sq_entries) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_params::sq_entries",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).cq_entries) as usize - ptr as usize },
+        4usize,
+        "Offset of field: io_uring_params::cq_entries",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).flags) as usize - ptr as usize },
+        8usize,
+        "Offset of field: io_uring_params::flags",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sq_thread_cpu) as usize - ptr as usize },
+        12usize,
+        "Offset of field: io_uring_params::sq_thread_cpu",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sq_thread_idle) as usize - ptr as usize },
+        16usize,
+        "Offset of field: io_uring_params::sq_thread_idle",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).features) as usize - ptr as usize },
+        20usize,
+        "Offset of field: io_uring_params::features",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).wq_fd) as usize - ptr as usize },
+        24usize,
+        "Offset of field: io_uring_params::wq_fd",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).resv) as usize - ptr as usize },
+        28usize,
+        "Offset of field: io_uring_params::resv",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sq_off) as usize - ptr as usize },
+        40usize,
+        "Offset of field: io_uring_params::sq_off",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).cq_off) as usize - ptr as usize },
+        80usize,
+        "Offset of field: io_uring_params::cq_off",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct io_uring_getevents_arg {
+    pub sigmask: __u64,
+    pub sigmask_sz: __u32,
+    pub min_wait_usec: __u32,
+    pub ts: __u64,
+}
+#[test]
+fn bindgen_test_layout_io_uring_getevents_arg() {
+    const UNINIT: ::core::mem::MaybeUninit<io_uring_getevents_arg> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<io_uring_getevents_arg>(),
+        24usize,
+        "Size of io_uring_getevents_arg",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<io_uring_getevents_arg>(),
+        8usize,
+        "Alignment of io_uring_getevents_arg",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sigmask) as usize - ptr as usize },
+        0usize,
+        "Offset of field: io_uring_getevents_arg::sigmask",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sigmask_sz) as usize - ptr as usize },
+        8usize,
+        "Offset of field: io_uring_getevents_arg::sigmask_sz",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).min_wait_usec) as usize - ptr as usize },
+        12usize,
+        "Offset of field: io_uring_getevents_arg::min_wait_usec",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ts) as usize - ptr as usize },
+        16usize,
+        "Offset of field: io_uring_getevents_arg::ts",
+    );
+}
+extern "C" {
+    pub fn mmap(
+        arg1: *mut ::core::ffi::c_void,
+        arg2: usize,
+        arg3: ::core::ffi::c_int,
+        arg4: ::core::ffi::c_int,
+        arg5: ::core::ffi::c_int,
+        arg6: off_t,
+    ) -> *mut ::core::ffi::c_void;
+}
+extern "C" {
+    pub fn munmap(arg1: *mut ::core::ffi::c_void, arg2: usize) -> ::core::ffi::c_int;
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
