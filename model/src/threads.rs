@@ -17,7 +17,7 @@ use super::channel::Action;
 use super::kernel::{Model, Outcome};
 use super::op::{self, Op, Slot, SLOTS};
 use super::real::{Source, PATIENCE};
-use crate::{Events, Interest, Poll, Registry, Token, Waker};
+use evq::{Events, Interest, Poll, Registry, Token, Waker};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Barrier, Condvar, Mutex};

@@ -8,7 +8,7 @@
 //! determined by the source's state; the model only has to know which
 //! conditions certainly hold (`sure`) and which might (`maybe`).
 
-use crate::{Event, Interest};
+use evq::{Event, Interest};
 use std::fmt;
 
 /// A set of epoll readiness bits (`EPOLLIN`, ...), with the kernel's values.

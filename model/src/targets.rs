@@ -4,8 +4,8 @@
 
 use super::libc;
 use super::real::tcp_pair;
-use crate::Poll;
 use arbitrary::Arbitrary;
+use evq::Poll;
 use std::fs::File;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream, UdpSocket};
@@ -157,7 +157,7 @@ impl Targets {
         &'a self,
         target: Target,
         poll: &'a Poll,
-        clone: &'a crate::Registry,
+        clone: &'a evq::Registry,
     ) -> BorrowedFd<'a> {
         match target {
             Target::Socket => self.socket.0.as_fd(),

@@ -2,9 +2,12 @@
 //! that checks evq against it: the engine of the fuzz targets in `fuzz/`
 //! and of the randomized tests run by `cargo test`.
 //!
-//! Built only for tests and under `cargo fuzz` (`--cfg fuzzing`); not part
-//! of evq's API. Linux (epoll) only: the readiness rules in [`channel`] are
-//! Linux's.
+//! An unpublished crate of the evq workspace (`cargo test` at the root runs
+//! its tests; `fuzz/` depends on it), so that neither evq's package nor the
+//! builds of evq's users (`cargo fuzz` sets `--cfg fuzzing` for every
+//! crate) ever compile it. It uses evq's public API and `evq::sys` only.
+//! Linux (epoll) only: the readiness rules in [`channel`] are Linux's; on
+//! other targets, and under `--cfg evq_force_kqueue`, the crate is empty.
 //!
 //! - [`kernel`]: the model proper. Registrations (token, interest, trigger,
 //!   armed or not), what each registry call must return, and what a poll
@@ -22,6 +25,10 @@
 //! The tests (`tests.rs`) run the model over seeded random sequences,
 //! replay `fuzz/corpus/*/seed-*` and `fuzz/regressions/*/*`, and check the
 //! checker's own verdicts on made-up polls.
+
+#![cfg(all(any(target_os = "linux", target_os = "android"), not(evq_force_kqueue)))]
+#![deny(missing_docs, unsafe_op_in_unsafe_fn)]
+#![warn(rust_2018_idioms, clippy::undocumented_unsafe_blocks)]
 
 pub mod bits;
 pub mod channel;

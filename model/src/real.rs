@@ -210,7 +210,7 @@ impl Source {
 }
 
 impl Drop for Source {
-    /// Closes TCP connections with an RST (see [`libc::reset_on_close`]);
+    /// Closes TCP connections with an RST (`reset_on_close`);
     /// a peer closed on its own before ([`Action::ClosePeer`]) sent its FIN
     /// the usual way.
     fn drop(&mut self) {

@@ -7,8 +7,8 @@ use super::op::TriggerChoice;
 use super::real::PATIENCE;
 use super::targets::{Nature, Target, Targets, NUMBERED};
 use super::watchdog::Watchdog;
-use crate::{Error, Events, Interest, Poll, Registry, Token, Waker};
 use arbitrary::Arbitrary;
+use evq::{Error, Events, Interest, Poll, Registry, Token, Waker};
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::{Mutex, OnceLock};
@@ -239,7 +239,7 @@ impl State {
         let clone = poll.registry().try_clone().expect("try_clone");
         let ready = super::libc::eventfd();
         poll.registry()
-            .register_with(&ready, READY, Interest::READABLE, crate::Trigger::Level)
+            .register_with(&ready, READY, Interest::READABLE, evq::Trigger::Level)
             .expect("register the ready source");
         State {
             watchdog: Watchdog::new(&clone),
@@ -455,7 +455,7 @@ fn fd_number(target: Target, fd: &impl std::os::fd::AsRawFd) -> i32 {
 /// Checks a registry call's result against the expected outcome, and that
 /// an error says what it is: its variant, errno, kind, call and fd.
 fn check_result(
-    result: &crate::Result<()>,
+    result: &evq::Result<()>,
     expected: Outcome,
     operation: &str,
     fd: i32,

@@ -68,9 +68,9 @@ pub fn unix_pair() -> (UnixStream, UnixStream) {
 
 /// A non-blocking, close-on-exec eventfd with a counter of 0.
 pub fn eventfd() -> File {
-    let flags = (crate::sys::EFD_CLOEXEC | crate::sys::EFD_NONBLOCK) as c_int;
+    let flags = (evq::sys::EFD_CLOEXEC | evq::sys::EFD_NONBLOCK) as c_int;
     // SAFETY: eventfd takes no pointers.
-    let fd = unsafe { crate::sys::eventfd(0, flags) };
+    let fd = unsafe { evq::sys::eventfd(0, flags) };
     assert!(fd >= 0, "eventfd: {}", io::Error::last_os_error());
     // SAFETY: a new descriptor nobody else owns.
     File::from(unsafe { OwnedFd::from_raw_fd(fd) })
