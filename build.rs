@@ -418,7 +418,15 @@ mod generate {
             Backend::Epoll => builder
                 .allowlist_function("epoll_create1|epoll_ctl|epoll_wait|eventfd|read|write")
                 .allowlist_type("EPOLL_EVENTS")
-                .allowlist_var("EPOLL_CTL_(ADD|MOD|DEL)|EPOLL_CLOEXEC|EFD_(CLOEXEC|NONBLOCK)"),
+                .allowlist_var("EPOLL_CTL_(ADD|MOD|DEL)|EPOLL_CLOEXEC|EFD_(CLOEXEC|NONBLOCK)")
+                // The fd helpers the tests, the model and the benchmark share
+                // (tests/util/fd.rs) and the model's own (model/src/os.rs).
+                .allowlist_function("pipe2|socketpair|dup2|poll|setsockopt")
+                .allowlist_type("pollfd|linger|__socket_type")
+                .allowlist_var(
+                    "O_(NONBLOCK|CLOEXEC|PATH)|AF_UNIX|SOCK_(STREAM|NONBLOCK|CLOEXEC)\
+                     |SOL_SOCKET|SO_LINGER|POLL(IN|PRI|OUT|ERR|HUP|RDHUP)|E(BADF|PERM|INVAL)",
+                ),
             // `kevent` is a struct and a function; `Default` builds the
             // struct (EV_SET is a macro bindgen cannot translate) whatever
             // extra fields an OS adds.
@@ -429,7 +437,10 @@ mod generate {
                 .allowlist_var(
                     "EV_(ADD|DELETE|ENABLE|DISABLE|CLEAR|DISPATCH|RECEIPT|ERROR|EOF)\
                      |EVFILT_(READ|WRITE|USER)|NOTE_TRIGGER|F_SETFD|FD_CLOEXEC|O_CLOEXEC",
-                ),
+                )
+                // The fd helpers the tests share (tests/util/fd.rs).
+                .allowlist_function("pipe|dup2|getdtablesize")
+                .allowlist_var("F_SETFL|F_GETFD|O_NONBLOCK"),
         };
         let mut text = builder.generate().map_err(|e| e.to_string())?.to_string();
         // bindgen names its version only in its header comment.

@@ -7,9 +7,16 @@
  * kqueue on Linux, through libkqueue's <sys/event.h>.
  */
 #if defined(__linux__) && !defined(EVQ_FORCE_KQUEUE)
+/* pipe2, O_PATH, POLLRDHUP */
+#define _GNU_SOURCE
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+/* For the fd helpers of the tests, the model and the benchmark. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
 #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
     defined(__OpenBSD__) || defined(__DragonFly__) || defined(EVQ_FORCE_KQUEUE)
 #include <sys/types.h>

@@ -11,7 +11,7 @@ use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::Instant;
-use util::{pipe, poll_now, socketpair, tcp_pair, PATIENCE};
+use util::{pipe, poll_now, reuse_number, socketpair, tcp_pair, PATIENCE};
 // For /proc/self/limits and the temp files of the epoll-only EPERM tests.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use std::fs;
@@ -370,10 +370,6 @@ fn closing_a_registered_fd_removes_it() {
     assert!(reported(&mut poll, &mut events, Token(1)).is_empty());
 }
 
-extern "C" {
-    fn dup2(oldfd: i32, newfd: i32) -> i32;
-}
-
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn a_reused_fd_number_can_be_registered_again() {
@@ -390,10 +386,9 @@ fn a_reused_fd_number_can_be_registered_again() {
     // number to another thread. `dup2` closes the old open file exactly as
     // `close` does (it was the last fd for it).
     let (c, d) = socketpair();
-    // SAFETY: both fds are open and owned by this test; afterwards `a` owns
-    // (and will close) `number`, now a second fd for `c`'s socket.
-    let ret = unsafe { dup2(c.as_raw_fd(), number) };
-    assert_eq!(ret, number, "dup2: {}", io::Error::last_os_error());
+    // Afterwards `a` owns (and will close) `number`, now a second fd for
+    // `c`'s socket.
+    reuse_number(&c, number);
     drop(c);
     let reused = a;
 
@@ -538,26 +533,11 @@ fn open_files_soft_limit() -> Option<usize> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
-/// The soft `RLIMIT_NOFILE` of this process, from `getrlimit` (no /proc
-/// here).
+/// The soft `RLIMIT_NOFILE` of this process: the descriptor table size
+/// (no /proc here).
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn open_files_soft_limit() -> Option<usize> {
-    use std::ffi::c_int;
-    /// `struct rlimit`: `rlim_t` is 64 bits on macOS, iOS and the BSDs.
-    #[repr(C)]
-    struct Rlimit {
-        cur: u64,
-        max: u64,
-    }
-    extern "C" {
-        fn getrlimit(resource: c_int, rlimit: *mut Rlimit) -> c_int;
-    }
-    /// The same on macOS, iOS and the BSDs (not on Linux).
-    const RLIMIT_NOFILE: c_int = 8;
-    let mut rlimit = Rlimit { cur: 0, max: 0 };
-    // SAFETY: `rlimit` is a writable `struct rlimit`.
-    let ret = unsafe { getrlimit(RLIMIT_NOFILE, &mut rlimit) };
-    (ret == 0).then(|| usize::try_from(rlimit.cur).unwrap_or(usize::MAX))
+    usize::try_from(util::descriptor_table_size()).ok()
 }
 
 #[test]
@@ -582,8 +562,7 @@ fn a_thousand_ready_fds_are_each_reported_exactly_once() {
     #[cfg(evq_epoll)] // eventfds
     let fds: Vec<OwnedFd> = (0..COUNT).map(|_| eventfd()).collect();
     #[cfg(evq_kqueue)] // pipes, whose writers stay open: data, not end of file
-    let (fds, mut writers): (Vec<io::PipeReader>, Vec<io::PipeWriter>) =
-        (0..COUNT).map(|_| pipe()).unzip();
+    let (fds, mut writers): (Vec<File>, Vec<File>) = (0..COUNT).map(|_| pipe()).unzip();
     for (i, fd) in fds.iter().enumerate() {
         poll.registry()
             .register(fd, Token(i), Interest::READABLE)

@@ -10,6 +10,7 @@ use super::watchdog::Watchdog;
 use arbitrary::Arbitrary;
 use evq::{Error, Events, Interest, Poll, Registry, Token, Waker};
 use std::collections::HashMap;
+use std::fs::File;
 use std::io::Read;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -237,7 +238,7 @@ impl State {
     fn new() -> State {
         let poll = Poll::new().expect("Poll::new");
         let clone = poll.registry().try_clone().expect("try_clone");
-        let ready = super::libc::eventfd();
+        let ready = File::from(super::fd::eventfd());
         poll.registry()
             .register_with(&ready, READY, Interest::READABLE, evq::Trigger::Level)
             .expect("register the ready source");

@@ -34,10 +34,12 @@ pub mod bits;
 pub mod channel;
 #[cfg(test)]
 mod encode;
+#[path = "../../tests/util/fd.rs"]
+mod fd;
 pub mod inputs;
 pub mod kernel;
-mod libc;
 pub mod op;
+mod os;
 pub mod real;
 pub mod registration;
 pub mod rng;

@@ -15,8 +15,11 @@ pub const EV_DISPATCH: u32 = 128;
 pub const EV_EOF: u32 = 32768;
 pub const EV_ERROR: u32 = 16384;
 pub const NOTE_TRIGGER: u32 = 16777216;
+pub const O_NONBLOCK: u32 = 4;
 pub const O_CLOEXEC: u32 = 16777216;
+pub const F_GETFD: u32 = 1;
 pub const F_SETFD: u32 = 2;
+pub const F_SETFL: u32 = 4;
 pub const FD_CLOEXEC: u32 = 1;
 pub type __darwin_time_t = ::core::ffi::c_long;
 #[repr(C, packed(4))]
@@ -89,6 +92,18 @@ unsafe extern "C" {
         arg2: ::core::ffi::c_int,
         ...
     ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn dup2(
+        arg1: ::core::ffi::c_int,
+        arg2: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn pipe(arg1: *mut ::core::ffi::c_int) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn getdtablesize() -> ::core::ffi::c_int;
 }
 /// Where these bindings came from: the bindgen version, the target and the C headers.
 pub const GENERATED_FROM: &str = "rust-bindgen 0.73.2 for aarch64-apple-darwin, from libc headers shipped with Zig (the ziglang package on PyPI): any-darwin-any";

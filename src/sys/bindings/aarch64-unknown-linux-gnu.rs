@@ -5,6 +5,22 @@
 pub const EPOLL_CTL_ADD: u32 = 1;
 pub const EPOLL_CTL_DEL: u32 = 2;
 pub const EPOLL_CTL_MOD: u32 = 3;
+pub const EPERM: u32 = 1;
+pub const EBADF: u32 = 9;
+pub const EINVAL: u32 = 22;
+pub const O_NONBLOCK: u32 = 2048;
+pub const O_CLOEXEC: u32 = 524288;
+pub const O_PATH: u32 = 2097152;
+pub const POLLIN: u32 = 1;
+pub const POLLPRI: u32 = 2;
+pub const POLLOUT: u32 = 4;
+pub const POLLRDHUP: u32 = 8192;
+pub const POLLERR: u32 = 8;
+pub const POLLHUP: u32 = 16;
+pub const AF_UNIX: u32 = 1;
+pub const SOL_SOCKET: u32 = 1;
+pub const SO_LINGER: u32 = 13;
+pub type __socklen_t = ::core::ffi::c_uint;
 pub const EPOLL_CLOEXEC: _bindgen_ty_1 = 524288;
 pub type _bindgen_ty_1 = ::core::ffi::c_uint;
 pub const EPOLLIN: EPOLL_EVENTS = 1;
@@ -95,6 +111,7 @@ unsafe extern "C" {
         __flags: ::core::ffi::c_int,
     ) -> ::core::ffi::c_int;
 }
+pub type socklen_t = __socklen_t;
 unsafe extern "C" {
     pub fn read(
         __fd: ::core::ffi::c_int,
@@ -108,6 +125,89 @@ unsafe extern "C" {
         __buf: *const ::core::ffi::c_void,
         __n: usize,
     ) -> isize;
+}
+unsafe extern "C" {
+    pub fn pipe2(
+        __pipedes: *mut ::core::ffi::c_int,
+        __flags: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn dup2(
+        __fd: ::core::ffi::c_int,
+        __fd2: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+pub type nfds_t = ::core::ffi::c_ulong;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct pollfd {
+    pub fd: ::core::ffi::c_int,
+    pub events: ::core::ffi::c_short,
+    pub revents: ::core::ffi::c_short,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of pollfd"][::core::mem::size_of::<pollfd>() - 8usize];
+    ["Alignment of pollfd"][::core::mem::align_of::<pollfd>() - 4usize];
+    ["Offset of field: pollfd::fd"][::core::mem::offset_of!(pollfd, fd) - 0usize];
+    [
+        "Offset of field: pollfd::events",
+    ][::core::mem::offset_of!(pollfd, events) - 4usize];
+    [
+        "Offset of field: pollfd::revents",
+    ][::core::mem::offset_of!(pollfd, revents) - 6usize];
+};
+unsafe extern "C" {
+    pub fn poll(
+        __fds: *mut pollfd,
+        __nfds: nfds_t,
+        __timeout: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+pub const SOCK_STREAM: __socket_type = 1;
+pub const SOCK_DGRAM: __socket_type = 2;
+pub const SOCK_RAW: __socket_type = 3;
+pub const SOCK_RDM: __socket_type = 4;
+pub const SOCK_SEQPACKET: __socket_type = 5;
+pub const SOCK_DCCP: __socket_type = 6;
+pub const SOCK_PACKET: __socket_type = 10;
+pub const SOCK_CLOEXEC: __socket_type = 524288;
+pub const SOCK_NONBLOCK: __socket_type = 2048;
+pub type __socket_type = ::core::ffi::c_uint;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct linger {
+    pub l_onoff: ::core::ffi::c_int,
+    pub l_linger: ::core::ffi::c_int,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of linger"][::core::mem::size_of::<linger>() - 8usize];
+    ["Alignment of linger"][::core::mem::align_of::<linger>() - 4usize];
+    [
+        "Offset of field: linger::l_onoff",
+    ][::core::mem::offset_of!(linger, l_onoff) - 0usize];
+    [
+        "Offset of field: linger::l_linger",
+    ][::core::mem::offset_of!(linger, l_linger) - 4usize];
+};
+unsafe extern "C" {
+    pub fn socketpair(
+        __domain: ::core::ffi::c_int,
+        __type: ::core::ffi::c_int,
+        __protocol: ::core::ffi::c_int,
+        __fds: *mut ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn setsockopt(
+        __fd: ::core::ffi::c_int,
+        __level: ::core::ffi::c_int,
+        __optname: ::core::ffi::c_int,
+        __optval: *const ::core::ffi::c_void,
+        __optlen: socklen_t,
+    ) -> ::core::ffi::c_int;
 }
 /// Where these bindings came from: the bindgen version, the target and the C headers.
 pub const GENERATED_FROM: &str = "rust-bindgen 0.73.2 for aarch64-unknown-linux-gnu, from glibc headers from Debian's libc6-dev-arm64-cross";
