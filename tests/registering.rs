@@ -3,7 +3,7 @@
 
 mod util;
 
-use evq::{Error, Event, Events, Interest, Poll, Token, Trigger};
+use evq::{Error, Events, Interest, Poll, Token, Trigger};
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Write};
@@ -11,7 +11,7 @@ use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::Instant;
-use util::{pipe, poll_now, reuse_number, socketpair, tcp_pair, PATIENCE};
+use util::{pipe, poll_now, reported, reuse_number, setup, socketpair, tcp_pair, PATIENCE};
 // For /proc/self/limits and the temp files of the epoll-only EPERM tests.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use std::fs;
@@ -21,16 +21,6 @@ use {evq::Registry, std::path::PathBuf};
 // Only the epoll backend's bindings have eventfd.
 #[cfg(evq_epoll)]
 use util::{eventfd, eventfd_add};
-
-fn setup() -> (Poll, Events) {
-    (Poll::new().expect("Poll::new"), Events::with_capacity(64))
-}
-
-/// The events a non-blocking poll reports for `token`.
-fn reported(poll: &mut Poll, events: &mut Events, token: Token) -> Vec<Event> {
-    let all = poll_now(poll, events);
-    all.into_iter().filter(|e| e.token() == token).collect()
-}
 
 fn fd_of(source: &impl AsFd) -> RawFd {
     source.as_fd().as_raw_fd()

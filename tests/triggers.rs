@@ -8,19 +8,9 @@ use std::io::{self, Write};
 use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
 use std::time::Instant;
-use util::{drain, pipe, poll_now, socketpair, tcp_pair, PATIENCE};
+use util::{drain, pipe, reported, setup, socketpair, tcp_pair, PATIENCE};
 
 const T: Token = Token(7);
-
-fn setup() -> (Poll, Events) {
-    (Poll::new().expect("Poll::new"), Events::with_capacity(64))
-}
-
-/// The events a non-blocking poll reports for `token`.
-fn reported(poll: &mut Poll, events: &mut Events, token: Token) -> Vec<Event> {
-    let all = poll_now(poll, events);
-    all.into_iter().filter(|e| e.token() == token).collect()
-}
 
 /// Asserts that a non-blocking poll reports exactly one event for `token`,
 /// and returns it.
@@ -391,7 +381,7 @@ fn ordinary_data_is_not_priority_data() {
 
     send(&b, b"ordinary");
     send(&d, b"ordinary");
-    let all = poll_now(&mut poll, &mut events);
+    let all = util::poll_now(&mut poll, &mut events);
     assert_eq!(all.len(), 1, "only the READABLE registration: {all:?}");
     assert_eq!(all[0].token(), Token(2));
     assert!(all[0].is_readable() && !all[0].is_priority(), "{all:?}");

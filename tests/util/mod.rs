@@ -29,6 +29,17 @@ pub fn drain(mut reader: impl Read) -> Vec<u8> {
     }
 }
 
+/// A new `Poll` and an `Events` for 64 events.
+pub fn setup() -> (Poll, Events) {
+    (Poll::new().expect("Poll::new"), Events::with_capacity(64))
+}
+
+/// The events a non-blocking poll reports for `token`.
+pub fn reported(poll: &mut Poll, events: &mut Events, token: Token) -> Vec<Event> {
+    let all = poll_now(poll, events);
+    all.into_iter().filter(|e| e.token() == token).collect()
+}
+
 /// Polls once without blocking and returns what was reported.
 pub fn poll_now(poll: &mut Poll, events: &mut Events) -> Vec<Event> {
     poll.poll(events, Some(Duration::ZERO)).expect("poll");
