@@ -1,7 +1,8 @@
 /*
  * The C declarations evq's `sys` module is generated from (see build.rs).
  * One branch per event-queue mechanism; build.rs allowlists exactly the
- * items the backend for that mechanism uses.
+ * items the backend for that mechanism uses, and those the fd helpers of
+ * the tests, the model and the benchmark need (tests/util/fd.rs).
  *
  * EVQ_FORCE_KQUEUE (set by build.rs under `--cfg evq_force_kqueue`) selects
  * kqueue on Linux, through libkqueue's <sys/event.h>.

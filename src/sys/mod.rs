@@ -3,7 +3,8 @@
 //! This module is bindgen's output for `wrapper.h` (`<sys/epoll.h>`,
 //! `<sys/eventfd.h>` and `<unistd.h>` on Linux and Android; `<sys/event.h>`
 //! on macOS and the BSDs), restricted by allowlists to the functions, types
-//! and constants evq's backends use. Each file in `src/sys/bindings/` names
+//! and constants evq's backends use, plus the few that the fd helpers of
+//! evq's tests, model and benchmark need (pipes, socket pairs, `dup2`). Each file in `src/sys/bindings/` names
 //! the target it was made for and carries bindgen's compile-time layout
 //! assertions, so a struct whose size, alignment or field offsets disagree
 //! with the target's C ABI fails the build.
