@@ -70,7 +70,10 @@ fn assert_refused_with_eperm(registry: &Registry, source: &File) {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn registering_twice_is_an_error() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -93,7 +96,7 @@ fn registering_twice_is_an_error() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll supports edge triggers only")]
 fn a_fired_oneshot_registration_is_still_registered() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -116,7 +119,6 @@ fn a_fired_oneshot_registration_is_still_registered() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn reregistering_a_never_registered_fd_is_an_error() {
     let poll = Poll::new().unwrap();
     let (a, _b) = socketpair();
@@ -128,7 +130,6 @@ fn reregistering_a_never_registered_fd_is_an_error() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn deregistering_a_never_registered_fd_is_an_error() {
     let poll = Poll::new().unwrap();
     let (a, _b) = socketpair();
@@ -140,7 +141,6 @@ fn deregistering_a_never_registered_fd_is_an_error() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn deregistering_twice_is_an_error() {
     let poll = Poll::new().unwrap();
     let (a, _b) = socketpair();
@@ -156,7 +156,10 @@ fn deregistering_twice_is_an_error() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn an_empty_interest_is_invalid_input() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -306,7 +309,7 @@ fn collect_until(
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll supports edge triggers only")]
 fn a_deregistered_source_is_never_reported_again() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -322,7 +325,10 @@ fn a_deregistered_source_is_never_reported_again() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn reregistering_changes_the_token_and_the_interest() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -348,7 +354,7 @@ fn reregistering_changes_the_token_and_the_interest() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll supports edge triggers only")]
 fn closing_a_registered_fd_removes_it() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -361,7 +367,7 @@ fn closing_a_registered_fd_removes_it() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll supports edge triggers only")]
 fn a_reused_fd_number_can_be_registered_again() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -394,7 +400,10 @@ fn a_reused_fd_number_can_be_registered_again() {
 // epoll's behaviour; the kqueue counterpart follows.
 #[cfg(evq_epoll)]
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn a_duplicated_fd_keeps_the_registration_alive_after_close() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -426,7 +435,6 @@ fn a_duplicated_fd_keeps_the_registration_alive_after_close() {
 // kqueue keys filters by fd number, and closing an fd removes its filters.
 #[cfg(evq_kqueue)]
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn closing_a_registered_fd_removes_the_registration_despite_a_duplicate() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -450,7 +458,10 @@ fn closing_a_registered_fd_removes_the_registration_despite_a_duplicate() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn a_cloned_registry_shares_the_registrations() {
     let (mut poll, mut events) = setup();
     let clone = poll.registry().try_clone().unwrap();
@@ -486,7 +497,6 @@ fn through_question_mark(call: impl FnOnce() -> evq::Result<()>) -> io::Result<(
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn errors_convert_to_io_errors_of_the_same_kind() {
     let poll = Poll::new().unwrap();
     let registry = poll.registry();

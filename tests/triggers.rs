@@ -62,7 +62,10 @@ fn registered_pair(poll: &Poll, trigger: Trigger) -> (UnixStream, UnixStream) {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn edge_reports_each_new_readiness_once() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -81,7 +84,7 @@ fn edge_reports_each_new_readiness_once() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll supports edge triggers only")]
 fn level_reports_on_every_poll_while_ready() {
     let (mut poll, mut events) = setup();
     let (a, b) = registered_pair(&poll, Trigger::Level);
@@ -95,7 +98,7 @@ fn level_reports_on_every_poll_while_ready() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll supports edge triggers only")]
 fn oneshot_is_silent_after_one_event_until_rearmed() {
     let (mut poll, mut events) = setup();
     let (a, b) = registered_pair(&poll, Trigger::Oneshot);
@@ -121,7 +124,7 @@ fn oneshot_is_silent_after_one_event_until_rearmed() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll has no EPOLLONESHOT")]
 fn edge_oneshot_is_silent_after_one_event_until_rearmed() {
     let (mut poll, mut events) = setup();
     let (a, b) = registered_pair(&poll, Trigger::EdgeOneshot);
@@ -174,7 +177,7 @@ fn tcp_peer_shutting_down_writing_is_read_closed() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's socket pairs have no shutdown")]
 fn unix_peer_shutting_down_writing_is_read_closed() {
     let (mut poll, mut events) = setup();
     let (_a, b) = registered_pair(&poll, Trigger::Edge);
@@ -243,7 +246,6 @@ fn errors_are_reported_whatever_the_interest() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn a_socket_whose_peer_is_closed_is_write_closed() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -289,7 +291,7 @@ fn a_tcp_reset_is_an_error() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri has no TCP")]
 fn a_fresh_socket_is_writable() {
     let (mut poll, mut events) = setup();
     let (a, _b) = socketpair();
@@ -306,7 +308,10 @@ fn a_fresh_socket_is_writable() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn a_full_socket_is_writable_again_once_the_peer_reads() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -337,7 +342,10 @@ fn fill(mut socket: &UnixStream) -> usize {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn event_debug_names_the_token_and_the_flags() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -365,7 +373,7 @@ fn event_debug_names_the_token_and_the_flags() {
 // PRIORITY exists on Linux and Android only, and only epoll watches it.
 #[cfg(evq_epoll)]
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll has no EPOLLPRI")]
 fn ordinary_data_is_not_priority_data() {
     use std::io::Read;
 
@@ -393,7 +401,6 @@ fn ordinary_data_is_not_priority_data() {
 // filter for it.
 #[cfg(all(evq_kqueue, any(target_os = "linux", target_os = "android")))]
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn priority_is_invalid_input_on_kqueue() {
     let poll = Poll::new().unwrap();
     let (a, _b) = socketpair();
