@@ -137,6 +137,21 @@ const EPOLL_ITEMS: &[Allowlist] = &[
             "E(TIME|BADF|CANCELED)",
         ],
     },
+    // The fd helpers the tests, the model and the benchmark share
+    // (tests/util/fd.rs), and the model's own (model/src/os.rs).
+    Allowlist {
+        functions: &["pipe2", "socketpair", "dup2", "poll", "setsockopt"],
+        types: &["pollfd", "linger", "__socket_type"],
+        vars: &[
+            "O_(NONBLOCK|CLOEXEC|PATH)",
+            "AF_UNIX",
+            "SOCK_(STREAM|NONBLOCK|CLOEXEC)",
+            "SOL_SOCKET",
+            "SO_LINGER",
+            "POLL(IN|PRI|OUT|ERR|HUP|RDHUP)",
+            "E(BADF|PERM|INVAL)",
+        ],
+    },
     // The waker's eventfd (src/backend/eventfd.rs)
     Allowlist {
         functions: &["eventfd", "read", "write"],
@@ -163,6 +178,12 @@ const KQUEUE_ITEMS: &[Allowlist] = &[
         functions: &["fcntl"],
         types: &[],
         vars: &["F_SETFD", "FD_CLOEXEC"],
+    },
+    // The fd helpers the tests share (tests/util/fd.rs)
+    Allowlist {
+        functions: &["pipe", "dup2", "getdtablesize"],
+        types: &[],
+        vars: &["F_SETFL", "F_GETFD", "O_NONBLOCK"],
     },
     // The waker's EVFILT_USER event (src/backend/user_event.rs)
     Allowlist {

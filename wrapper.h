@@ -2,13 +2,14 @@
  * The C declarations evq's `sys` module is generated from (see build.rs).
  * One branch per event-queue mechanism, then the socket and pipe calls that
  * `evq::net` makes on every Unix; build.rs allowlists exactly the items
- * each part uses.
+ * each part uses, and those the fd helpers of the tests, the model and the
+ * benchmark need (tests/util/fd.rs).
  *
  * EVQ_FORCE_KQUEUE (set by build.rs under `--cfg evq_force_kqueue`) selects
  * kqueue on Linux, through libkqueue's <sys/event.h>.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
-/* glibc declares accept4 and pipe2 only for _GNU_SOURCE (build.rs passes
+/* glibc declares accept4, pipe2, O_PATH and POLLRDHUP only for _GNU_SOURCE (build.rs passes
  * it on the command line too, in case a header is -include'd first). */
 #define _GNU_SOURCE 1
 #endif
@@ -27,6 +28,8 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <errno.h>
+/* For the fd helpers of the tests, the model and the benchmark. */
+#include <poll.h>
 #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
     defined(__OpenBSD__) || defined(__DragonFly__) || defined(EVQ_FORCE_KQUEUE)
 #include <sys/types.h>

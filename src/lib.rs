@@ -84,13 +84,6 @@ mod trigger;
 mod wake_gate;
 mod waker;
 
-// The reference model and fuzzing harness (`fuzz/`): only in tests, and
-// under `cargo fuzz` (`--cfg fuzzing`), where the fuzz crate needs it public.
-#[cfg(all(evq_epoll, any(test, fuzzing)))]
-#[cfg_attr(fuzzing, doc(hidden))]
-#[allow(unsafe_code)]
-pub mod model;
-
 #[allow(unsafe_code)]
 pub mod sys;
 

@@ -22,9 +22,9 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use util::open_fds;
 
 const ITERATIONS: usize = 100;
-/// `O_CLOEXEC` as the kernel shows it in the `flags:` line of fdinfo.
+// `O_CLOEXEC`, which the `flags:` line of fdinfo shows.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-const O_CLOEXEC: u32 = 0o2_000_000;
+use evq::sys::O_CLOEXEC;
 
 /// The descriptors this process has open.
 #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -42,7 +42,6 @@ fn assert_waits_at_least_on(mut poll: Poll, timeout: Duration, at_least: Duratio
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn zero_timeout_returns_at_once_when_nothing_is_ready() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
@@ -57,7 +56,10 @@ fn zero_timeout_returns_at_once_when_nothing_is_ready() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn zero_timeout_reports_a_ready_source() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
@@ -74,14 +76,12 @@ fn zero_timeout_reports_a_ready_source() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn timeout_of_50_ms_is_never_cut_short() {
     let timeout = Duration::from_millis(50);
     assert_waits_at_least(timeout, timeout);
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn timeout_with_a_millisecond_fraction_is_never_cut_short() {
     // 1.5 ms: a single wait rounded down to 1 ms would return early.
     let timeout = Duration::from_micros(1500);
@@ -92,7 +92,6 @@ fn timeout_with_a_millisecond_fraction_is_never_cut_short() {
 // nanosecond (a `timespec`), so there is no rounding to check there.
 #[cfg(evq_epoll)]
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn one_nanosecond_timeout_waits_a_whole_millisecond() {
     // Any call takes longer than 1 ns, so `timeout` alone proves nothing
     // here. `Poll::poll` documents that the kernel counts whole
@@ -107,7 +106,7 @@ fn one_nanosecond_timeout_waits_a_whole_millisecond() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll supports edge triggers only")]
 fn huge_timeouts_do_not_overflow() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
@@ -128,7 +127,10 @@ fn huge_timeouts_do_not_overflow() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn no_timeout_blocks_until_an_event_arrives() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
@@ -156,7 +158,10 @@ fn no_timeout_blocks_until_an_event_arrives() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn events_beyond_capacity_are_reported_by_the_next_poll() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(3);
@@ -187,7 +192,10 @@ fn events_beyond_capacity_are_reported_by_the_next_poll() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn each_poll_clears_the_previous_events() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
@@ -213,7 +221,10 @@ fn each_poll_clears_the_previous_events() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn events_accessors_and_iterators_agree() {
     fn exact_size<I: ExactSizeIterator + DoubleEndedIterator>(iter: I) -> I {
         iter
@@ -271,7 +282,10 @@ fn events_accessors_and_iterators_agree() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn zero_capacity_events_are_rejected() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(0);
@@ -298,7 +312,10 @@ fn zero_capacity_events_are_rejected() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn huge_capacity_is_clamped_to_what_the_kernel_accepts() {
     let mut events = Events::with_capacity(usize::MAX);
     let max = i32::MAX as usize / size_of::<Event>();

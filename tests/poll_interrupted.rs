@@ -5,8 +5,9 @@
 //! continues the whole test process (every thread of it), which would upset
 //! the timing of any other test running next to it.
 
+mod util;
+
 use evq::{Events, Interest, Poll, Token};
-use std::os::unix::net::UnixStream;
 use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -26,8 +27,7 @@ fn stop_and_continue_signals_neither_fail_nor_shorten_the_wait() {
 
     let mut poll = Poll::new().unwrap();
     // Something registered that never becomes ready.
-    let (idle, _peer) = UnixStream::pair().unwrap();
-    idle.set_nonblocking(true).unwrap();
+    let (idle, _peer) = util::socketpair();
     poll.registry()
         .register(&idle, Token(1), Interest::READABLE)
         .unwrap();

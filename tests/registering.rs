@@ -3,7 +3,7 @@
 
 mod util;
 
-use evq::{Error, Event, Events, Interest, Poll, Token, Trigger};
+use evq::{Error, Events, Interest, Poll, Token, Trigger};
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Write};
@@ -11,7 +11,7 @@ use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::Instant;
-use util::{pipe, poll_now, socketpair, tcp_pair, PATIENCE};
+use util::{pipe, poll_now, reported, reuse_number, setup, socketpair, tcp_pair, PATIENCE};
 // For /proc/self/limits and the temp files of the epoll-only EPERM tests.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use std::fs;
@@ -21,16 +21,6 @@ use {evq::Registry, std::path::PathBuf};
 // Only the epoll backend's bindings have eventfd.
 #[cfg(evq_epoll)]
 use util::{eventfd, eventfd_add};
-
-fn setup() -> (Poll, Events) {
-    (Poll::new().expect("Poll::new"), Events::with_capacity(64))
-}
-
-/// The events a non-blocking poll reports for `token`.
-fn reported(poll: &mut Poll, events: &mut Events, token: Token) -> Vec<Event> {
-    let all = poll_now(poll, events);
-    all.into_iter().filter(|e| e.token() == token).collect()
-}
 
 fn fd_of(source: &impl AsFd) -> RawFd {
     source.as_fd().as_raw_fd()
@@ -84,7 +74,10 @@ fn assert_refused_with_eperm(registry: &Registry, source: &File) {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn registering_twice_is_an_error() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -107,7 +100,7 @@ fn registering_twice_is_an_error() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll supports edge triggers only")]
 fn a_fired_oneshot_registration_is_still_registered() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -130,7 +123,6 @@ fn a_fired_oneshot_registration_is_still_registered() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn reregistering_a_never_registered_fd_is_an_error() {
     let poll = Poll::new().unwrap();
     let (a, _b) = socketpair();
@@ -142,7 +134,6 @@ fn reregistering_a_never_registered_fd_is_an_error() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn deregistering_a_never_registered_fd_is_an_error() {
     let poll = Poll::new().unwrap();
     let (a, _b) = socketpair();
@@ -154,7 +145,6 @@ fn deregistering_a_never_registered_fd_is_an_error() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn deregistering_twice_is_an_error() {
     let poll = Poll::new().unwrap();
     let (a, _b) = socketpair();
@@ -170,7 +160,10 @@ fn deregistering_twice_is_an_error() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn an_empty_interest_is_invalid_input() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -347,7 +340,7 @@ fn collect_until(
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll supports edge triggers only")]
 fn a_deregistered_source_is_never_reported_again() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -363,7 +356,10 @@ fn a_deregistered_source_is_never_reported_again() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn reregistering_changes_the_token_and_the_interest() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -389,7 +385,7 @@ fn reregistering_changes_the_token_and_the_interest() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll supports edge triggers only")]
 fn closing_a_registered_fd_removes_it() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -399,10 +395,6 @@ fn closing_a_registered_fd_removes_it() {
     send(&b);
     drop(a);
     assert!(reported(&mut poll, &mut events, Token(1)).is_empty());
-}
-
-extern "C" {
-    fn dup2(oldfd: i32, newfd: i32) -> i32;
 }
 
 /// Registers `a` (level-triggered, readable, `Token(1)`) and makes its
@@ -422,10 +414,9 @@ fn register_then_reuse_the_number(
         .unwrap();
     send(b);
     let (c, d) = socketpair();
-    // SAFETY: both fds are open and owned by this test; afterwards `a` owns
-    // (and will close) `number`, now a second fd for `c`'s socket.
-    let ret = unsafe { dup2(c.as_raw_fd(), number) };
-    assert_eq!(ret, number, "dup2: {}", io::Error::last_os_error());
+    // Afterwards `a` owns (and will close) `number`, now a second fd for
+    // `c`'s socket.
+    reuse_number(&c, number);
     drop(c);
     (a, d)
 }
@@ -540,7 +531,10 @@ fn reregistering_a_reused_fd_number_is_an_error_and_registers_nothing() {
 // epoll's behaviour; the kqueue counterpart follows.
 #[cfg(evq_epoll)]
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn a_duplicated_fd_keeps_the_registration_alive_after_close() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -579,7 +573,6 @@ fn a_duplicated_fd_keeps_the_registration_alive_after_close() {
 // kqueue keys filters by fd number, and closing an fd removes its filters.
 #[cfg(evq_kqueue)]
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 #[cfg_attr(
     evq_force_kqueue,
     ignore = "libkqueue cannot see close() (its README): filters outlive the fd"
@@ -607,7 +600,10 @@ fn closing_a_registered_fd_removes_the_registration_despite_a_duplicate() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn a_cloned_registry_shares_the_registrations() {
     let (mut poll, mut events) = setup();
     let clone = poll.registry().try_clone().unwrap();
@@ -643,7 +639,6 @@ fn through_question_mark(call: impl FnOnce() -> evq::Result<()>) -> io::Result<(
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn errors_convert_to_io_errors_of_the_same_kind_and_errno() {
     let poll = Poll::new().unwrap();
     let registry = poll.registry();
@@ -721,26 +716,11 @@ fn open_files_soft_limit() -> Option<usize> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
-/// The soft `RLIMIT_NOFILE` of this process, from `getrlimit` (no /proc
-/// here).
+/// The soft `RLIMIT_NOFILE` of this process: the descriptor table size
+/// (no /proc here).
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn open_files_soft_limit() -> Option<usize> {
-    use std::ffi::c_int;
-    /// `struct rlimit`: `rlim_t` is 64 bits on macOS, iOS and the BSDs.
-    #[repr(C)]
-    struct Rlimit {
-        cur: u64,
-        max: u64,
-    }
-    extern "C" {
-        fn getrlimit(resource: c_int, rlimit: *mut Rlimit) -> c_int;
-    }
-    /// The same on macOS, iOS and the BSDs (not on Linux).
-    const RLIMIT_NOFILE: c_int = 8;
-    let mut rlimit = Rlimit { cur: 0, max: 0 };
-    // SAFETY: `rlimit` is a writable `struct rlimit`.
-    let ret = unsafe { getrlimit(RLIMIT_NOFILE, &mut rlimit) };
-    (ret == 0).then(|| usize::try_from(rlimit.cur).unwrap_or(usize::MAX))
+    usize::try_from(util::descriptor_table_size()).ok()
 }
 
 #[test]
@@ -765,8 +745,7 @@ fn a_thousand_ready_fds_are_each_reported_exactly_once() {
     #[cfg(evq_epoll)] // eventfds
     let fds: Vec<OwnedFd> = (0..COUNT).map(|_| eventfd()).collect();
     #[cfg(evq_kqueue)] // pipes, whose writers stay open: data, not end of file
-    let (fds, mut writers): (Vec<io::PipeReader>, Vec<io::PipeWriter>) =
-        (0..COUNT).map(|_| pipe()).unzip();
+    let (fds, mut writers): (Vec<File>, Vec<File>) = (0..COUNT).map(|_| pipe()).unzip();
     for (i, fd) in fds.iter().enumerate() {
         poll.registry()
             .register(fd, Token(i), Interest::READABLE)

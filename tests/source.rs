@@ -1,21 +1,20 @@
 //! The `Source` trait from outside the crate: user types made of several
 //! fds register as one unit, with one token or a token per part, and fd
 //! types register as themselves.
-// Tests may use std newer than the library's MSRV (1.71): io::pipe.
-#![allow(clippy::incompatible_msrv)]
 
 mod util;
 
 use evq::{Error, Events, Interest, Poll, Registry, Source, Token, Trigger};
-use std::io::{PipeReader, PipeWriter, Write};
+use std::fs::File;
+use std::io::Write;
 use std::os::unix::net::UnixStream;
 use util::{expect_event, expect_no_event, pipe, socketpair};
 
 /// A pipe registered as one unit under one token: the reader for
 /// `READABLE`, the writer for `WRITABLE`, each only if asked for.
 struct Pipe {
-    reader: PipeReader,
-    writer: PipeWriter,
+    reader: File,
+    writer: File,
 }
 
 impl Pipe {

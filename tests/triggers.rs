@@ -8,19 +8,9 @@ use std::io::{self, Write};
 use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
 use std::time::Instant;
-use util::{drain, pipe, poll_now, socketpair, tcp_pair, PATIENCE};
+use util::{drain, pipe, reported, setup, socketpair, tcp_pair, PATIENCE};
 
 const T: Token = Token(7);
-
-fn setup() -> (Poll, Events) {
-    (Poll::new().expect("Poll::new"), Events::with_capacity(64))
-}
-
-/// The events a non-blocking poll reports for `token`.
-fn reported(poll: &mut Poll, events: &mut Events, token: Token) -> Vec<Event> {
-    let all = poll_now(poll, events);
-    all.into_iter().filter(|e| e.token() == token).collect()
-}
 
 /// Asserts that a non-blocking poll reports exactly one event for `token`,
 /// and returns it.
@@ -72,7 +62,10 @@ fn registered_pair(poll: &Poll, trigger: Trigger) -> (UnixStream, UnixStream) {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn edge_reports_each_new_readiness_once() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -91,7 +84,7 @@ fn edge_reports_each_new_readiness_once() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll supports edge triggers only")]
 fn level_reports_on_every_poll_while_ready() {
     let (mut poll, mut events) = setup();
     let (a, b) = registered_pair(&poll, Trigger::Level);
@@ -105,7 +98,7 @@ fn level_reports_on_every_poll_while_ready() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll supports edge triggers only")]
 fn oneshot_is_silent_after_one_event_until_rearmed() {
     let (mut poll, mut events) = setup();
     let (a, b) = registered_pair(&poll, Trigger::Oneshot);
@@ -131,7 +124,7 @@ fn oneshot_is_silent_after_one_event_until_rearmed() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll has no EPOLLONESHOT")]
 fn edge_oneshot_is_silent_after_one_event_until_rearmed() {
     let (mut poll, mut events) = setup();
     let (a, b) = registered_pair(&poll, Trigger::EdgeOneshot);
@@ -184,7 +177,7 @@ fn tcp_peer_shutting_down_writing_is_read_closed() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's socket pairs have no shutdown")]
 fn unix_peer_shutting_down_writing_is_read_closed() {
     let (mut poll, mut events) = setup();
     let (_a, b) = registered_pair(&poll, Trigger::Edge);
@@ -253,7 +246,6 @@ fn errors_are_reported_whatever_the_interest() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn a_socket_whose_peer_is_closed_is_write_closed() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -309,7 +301,7 @@ fn a_tcp_reset_is_an_error() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri has no TCP")]
 fn a_fresh_socket_is_writable() {
     let (mut poll, mut events) = setup();
     let (a, _b) = socketpair();
@@ -326,7 +318,10 @@ fn a_fresh_socket_is_writable() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn a_full_socket_is_writable_again_once_the_peer_reads() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -357,7 +352,10 @@ fn fill(mut socket: &UnixStream) -> usize {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's socket pairs have no send/recv, which std's UnixStream uses"
+)]
 fn event_debug_names_the_token_and_the_flags() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -385,7 +383,7 @@ fn event_debug_names_the_token_and_the_flags() {
 // PRIORITY exists on Linux and Android only, and only epoll watches it.
 #[cfg(evq_epoll)]
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(miri, ignore = "Miri's epoll has no EPOLLPRI")]
 fn ordinary_data_is_not_priority_data() {
     use std::io::Read;
 
@@ -401,7 +399,7 @@ fn ordinary_data_is_not_priority_data() {
 
     send(&b, b"ordinary");
     send(&d, b"ordinary");
-    let all = poll_now(&mut poll, &mut events);
+    let all = util::poll_now(&mut poll, &mut events);
     assert_eq!(all.len(), 1, "only the READABLE registration: {all:?}");
     assert_eq!(all[0].token(), Token(2));
     assert!(all[0].is_readable() && !all[0].is_priority(), "{all:?}");
@@ -413,7 +411,6 @@ fn ordinary_data_is_not_priority_data() {
 // filter for it.
 #[cfg(all(evq_kqueue, any(target_os = "linux", target_os = "android")))]
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
 fn priority_is_invalid_input_on_kqueue() {
     let poll = Poll::new().unwrap();
     let (a, _b) = socketpair();

@@ -11,7 +11,7 @@ use util::{expect_event, poll_now, PATIENCE};
 #[cfg(evq_epoll)]
 use {
     std::os::fd::{AsRawFd, BorrowedFd, RawFd},
-    util::eventfd_add,
+    util::{eventfd_add, eventfd_take},
 };
 
 const WAKE: Token = Token(0xAA);
@@ -211,20 +211,6 @@ fn wake_succeeds_even_when_the_counter_is_full() {
     assert_eq!(tokens(&poll_now(&mut poll, &mut events)), [WAKE]);
 }
 
-/// Reads and resets an eventfd's counter: how much was written since the
-/// last read.
-#[cfg(evq_epoll)]
-fn take_count(eventfd: &std::os::fd::OwnedFd) -> u64 {
-    use std::io::Read;
-    let mut bytes = [0u8; 8];
-    let mut file = std::fs::File::from(eventfd.try_clone().unwrap());
-    match file.read_exact(&mut bytes) {
-        Ok(()) => u64::from_ne_bytes(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
-        Err(e) => panic!("eventfd read: {e}"),
-    }
-}
-
 // Each write of the epoll waker adds 1 to its eventfd's counter, so the
 // counter shows how many wakes made a system call.
 #[cfg(evq_epoll)]
@@ -255,13 +241,13 @@ fn wakes_while_one_is_pending_make_no_system_call() {
         waker.wake().unwrap();
     }
     assert_eq!(tokens(&poll_now(&mut poll, &mut events)), [WAKE]);
-    assert_eq!(take_count(&eventfd), 1, "100 pending wakes, one write");
+    assert_eq!(eventfd_take(&eventfd), 1, "100 pending wakes, one write");
 
     // Collected: the next wake must write again, or it would be lost.
     waker.wake().unwrap();
     waker.wake().unwrap();
     assert_eq!(tokens(&poll_now(&mut poll, &mut events)), [WAKE]);
-    assert_eq!(take_count(&eventfd), 1);
+    assert_eq!(eventfd_take(&eventfd), 1);
 }
 
 // A lost wake leaves the poller waiting for its whole patience: each of

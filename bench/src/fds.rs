@@ -2,7 +2,7 @@
 //! one-byte reads and writes, and the open-files limit.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// A connected pair of non-blocking, close-on-exec descriptors: bytes
 /// written to `tx` are read from `rx`.
@@ -33,6 +33,29 @@ impl ChannelKind {
     }
 }
 
+/// The fd makers the benchmark shares with evq's tests and model.
+#[path = "../../tests/util/fd.rs"]
+mod shared;
+
+pub use shared::{eventfd, eventfd_add, eventfd_take};
+
+impl Channel {
+    /// A new channel of the given kind.
+    pub fn new(kind: ChannelKind) -> Channel {
+        let (rx, tx) = match kind {
+            ChannelKind::Pipe => {
+                let (reader, writer) = shared::pipe();
+                (OwnedFd::from(reader), OwnedFd::from(writer))
+            }
+            ChannelKind::SocketPair => {
+                let (a, b) = shared::socketpair();
+                (OwnedFd::from(a), OwnedFd::from(b))
+            }
+        };
+        Channel { rx, tx }
+    }
+}
+
 /// Checks a C-style return value: `-1` becomes the thread's `errno`.
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret < 0 {
@@ -40,44 +63,6 @@ fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     } else {
         Ok(ret)
     }
-}
-
-/// Takes ownership of two descriptors a successful call just returned.
-fn own_pair(fds: [libc::c_int; 2]) -> (OwnedFd, OwnedFd) {
-    // SAFETY: the call that filled `fds` succeeded, so both are fresh
-    // descriptors that nothing else owns.
-    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
-}
-
-impl Channel {
-    /// A new channel of the given kind.
-    pub fn new(kind: ChannelKind) -> io::Result<Channel> {
-        let mut fds = [-1; 2];
-        match kind {
-            ChannelKind::Pipe => {
-                // SAFETY: `fds` is room for the two descriptors pipe2 writes.
-                check(unsafe {
-                    libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC)
-                })?;
-            }
-            ChannelKind::SocketPair => {
-                let kind = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
-                // SAFETY: `fds` is room for the two descriptors socketpair
-                // writes.
-                check(unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) })?;
-            }
-        }
-        let (rx, tx) = own_pair(fds);
-        Ok(Channel { rx, tx })
-    }
-}
-
-/// A non-blocking, close-on-exec eventfd with counter 0.
-pub fn eventfd() -> io::Result<OwnedFd> {
-    // SAFETY: eventfd takes no pointers.
-    let fd = check(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) })?;
-    // SAFETY: a fresh descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// `write(fd, buf)`: the bytes written, or the error (`WouldBlock` included).
@@ -120,18 +105,6 @@ pub fn drain(fd: &impl AsRawFd) -> io::Result<usize> {
             Err(e) => return Err(e),
         }
     }
-}
-
-/// Adds 1 to an eventfd's counter, making it readable.
-pub fn eventfd_signal(fd: &impl AsRawFd) -> io::Result<()> {
-    write(fd, &1u64.to_ne_bytes()).map(drop)
-}
-
-/// Reads (and so resets) an eventfd's counter.
-pub fn eventfd_reset(fd: &impl AsRawFd) -> io::Result<u64> {
-    let mut buf = [0u8; 8];
-    read(fd, &mut buf)?;
-    Ok(u64::from_ne_bytes(buf))
 }
 
 /// The open-files limit: what it was, what it is now, and the hard limit.

@@ -2,31 +2,61 @@
 //! epoll loop, in one process, interleaved, with a Markdown table of the
 //! results. `evq-bench --help` lists scenarios and options; BENCHMARKS.md
 //! at the repository root holds a full run and its reading.
+//!
+//! Linux only: every loop is measured against a raw C epoll loop. Elsewhere
+//! the crate builds (so `cargo build --workspace` works on macOS and the
+//! BSDs) into a binary that says so and fails.
 
+#[cfg(target_os = "linux")]
 mod cli;
+#[cfg(target_os = "linux")]
 mod cpu_idle;
+#[cfg(target_os = "linux")]
 mod event_loop;
+#[cfg(target_os = "linux")]
 mod fds;
+#[cfg(target_os = "linux")]
 mod harness;
+#[cfg(target_os = "linux")]
 mod load;
+#[cfg(target_os = "linux")]
 mod loops;
+#[cfg(target_os = "linux")]
 mod report;
+#[cfg(target_os = "linux")]
 mod sample;
+#[cfg(target_os = "linux")]
 mod scenarios;
+#[cfg(target_os = "linux")]
 mod stats;
+#[cfg(target_os = "linux")]
 mod strace;
+#[cfg(target_os = "linux")]
 mod syscalls;
+#[cfg(target_os = "linux")]
 mod watchdog;
 
+#[cfg(target_os = "linux")]
 use cli::{Command, Options};
+#[cfg(target_os = "linux")]
 use report::info::{self, RunInfo};
+#[cfg(target_os = "linux")]
 use std::io;
 use std::process::ExitCode;
+#[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
 /// How long a scenario may go without finishing a sample.
+#[cfg(target_os = "linux")]
 const STALL_LIMIT: Duration = Duration::from_secs(120);
 
+#[cfg(not(target_os = "linux"))]
+fn main() -> ExitCode {
+    eprintln!("evq-bench: Linux only (the scenarios compare against a raw C epoll loop)");
+    ExitCode::FAILURE
+}
+
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("load") {
@@ -68,6 +98,7 @@ fn exit_code(result: io::Result<bool>) -> ExitCode {
 }
 
 /// `single`: one sample of one case on one loop.
+#[cfg(target_os = "linux")]
 fn single(
     options: &Options,
     scenario: &str,
@@ -92,6 +123,7 @@ fn single(
 
 /// Runs the scenarios, prints the report; `false` if any loop did other
 /// work than the rest or a case failed.
+#[cfg(target_os = "linux")]
 fn run(options: &Options, names: &[String], args: &[String]) -> io::Result<bool> {
     let began = Instant::now();
     let limit = fds::raise_fd_limit()?;

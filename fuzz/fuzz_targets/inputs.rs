@@ -4,4 +4,4 @@
 //! always `Ok` or a clear error, never a panic, a hang or a leak.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| evq::model::fuzz_inputs(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| evq_model::fuzz_inputs(data));

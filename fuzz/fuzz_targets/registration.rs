@@ -4,4 +4,4 @@
 //! sequence as Rust-like steps.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| evq::model::fuzz_registration(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| evq_model::fuzz_registration(data));

@@ -3,4 +3,4 @@
 //! for a deregistered fd after `deregister` returned, no fd leak.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| evq::model::fuzz_threads(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| evq_model::fuzz_threads(data));

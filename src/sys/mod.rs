@@ -6,7 +6,9 @@
 //! for the io_uring backend; `<sys/event.h>` on macOS and the BSDs; and
 //! everywhere `<sys/socket.h>`, `<sys/un.h>`, `<netinet/in.h>`, `<errno.h>`
 //! and `<fcntl.h>` for [`net`](crate::net)), restricted by allowlists to the
-//! functions, types and constants evq's backends and `net` use.
+//! functions, types and constants evq's backends and `net` use, plus
+//! the few that the fd helpers of evq's tests, model and benchmark need
+//! (pipes, socket pairs, `dup2`).
 //!
 //! The bindings for a target are, by default, the committed file
 //! `src/sys/bindings/<family>/<arch>.rs`, keyed by what the declarations

@@ -1,67 +1,22 @@
-//! Helpers shared by the integration tests: real fds and event checks.
+//! Helpers shared by the integration tests: real fds (`fd.rs`, shared
+//! with the model and the benchmark) and event checks.
 #![allow(dead_code)]
 // each test binary uses a different subset
 // Tests may use std newer than the library's MSRV (1.71), e.g. io::pipe.
 #![allow(clippy::incompatible_msrv)]
 
+mod fd;
+
+#[allow(unused_imports)] // fd_leaks.rs makes no fds of its own
+pub use fd::*;
+
 use evq::{Event, Events, Poll, Token};
 use std::io::{self, Read};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::net::UnixStream;
 use std::time::Duration;
-// For the eventfd helpers, which only the epoll backend has.
-#[cfg(evq_epoll)]
-use std::{
-    io::Write,
-    os::fd::{FromRawFd, OwnedFd},
-};
 
 /// Long enough that a poll expected to see an event never times out on a
 /// loaded machine; a test only waits this long when it is failing.
 pub const PATIENCE: Duration = Duration::from_secs(10);
-
-/// A non-blocking connected Unix socket pair.
-pub fn socketpair() -> (UnixStream, UnixStream) {
-    let (a, b) = UnixStream::pair().expect("socketpair");
-    a.set_nonblocking(true).expect("set_nonblocking");
-    b.set_nonblocking(true).expect("set_nonblocking");
-    (a, b)
-}
-
-/// A pipe: (reader, writer), both blocking (pipes need no mode for polling;
-/// `drain` reads only what `available` says is there).
-pub fn pipe() -> (io::PipeReader, io::PipeWriter) {
-    io::pipe().expect("pipe")
-}
-
-/// A non-blocking TCP connection on 127.0.0.1: (client, server side).
-pub fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let client = TcpStream::connect(listener.local_addr().unwrap()).expect("connect");
-    let (server, _) = listener.accept().expect("accept");
-    client.set_nonblocking(true).unwrap();
-    server.set_nonblocking(true).unwrap();
-    (client, server)
-}
-
-/// A non-blocking, close-on-exec eventfd, made through evq's own bindings.
-// Only the epoll backend's bindings have eventfd (kqueue platforms have none).
-#[cfg(evq_epoll)]
-pub fn eventfd() -> OwnedFd {
-    let flags = (evq::sys::EFD_CLOEXEC | evq::sys::EFD_NONBLOCK) as i32;
-    // SAFETY: eventfd takes no pointers.
-    let fd = unsafe { evq::sys::eventfd(0, flags) };
-    assert!(fd >= 0, "eventfd: {}", io::Error::last_os_error());
-    // SAFETY: a fresh descriptor owned by nobody else.
-    unsafe { OwnedFd::from_raw_fd(fd) }
-}
-
-/// Adds `n` to an eventfd's counter, making it readable.
-#[cfg(evq_epoll)]
-pub fn eventfd_add(fd: &OwnedFd, n: u64) {
-    let mut file = std::fs::File::from(fd.try_clone().unwrap());
-    file.write_all(&n.to_ne_bytes()).expect("eventfd write");
-}
 
 /// Reads everything a non-blocking reader has, until `WouldBlock` or EOF.
 pub fn drain(mut reader: impl Read) -> Vec<u8> {
@@ -75,6 +30,17 @@ pub fn drain(mut reader: impl Read) -> Vec<u8> {
             Err(e) => panic!("read failed: {e}"),
         }
     }
+}
+
+/// A new `Poll` and an `Events` for 64 events.
+pub fn setup() -> (Poll, Events) {
+    (Poll::new().expect("Poll::new"), Events::with_capacity(64))
+}
+
+/// The events a non-blocking poll reports for `token`.
+pub fn reported(poll: &mut Poll, events: &mut Events, token: Token) -> Vec<Event> {
+    let all = poll_now(poll, events);
+    all.into_iter().filter(|e| e.token() == token).collect()
 }
 
 /// Polls once without blocking and returns what was reported.
@@ -126,31 +92,29 @@ pub fn open_fds() -> usize {
 }
 
 /// The descriptors this process has open: the numbers below the descriptor
-/// table size (`getdtablesize`, the soft `RLIMIT_NOFILE`) that
-/// `fcntl(F_GETFD)` accepts.
+/// table size that `fcntl(F_GETFD)` accepts.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn open_fd_numbers() -> Vec<std::os::fd::RawFd> {
-    extern "C" {
-        fn getdtablesize() -> std::ffi::c_int;
-    }
+    (0..descriptor_table_size())
+        .filter(|&fd| fd_flags(fd).is_some())
+        .collect()
+}
+
+/// The size of the descriptor table, which is the soft `RLIMIT_NOFILE`:
+/// `getdtablesize()`.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn descriptor_table_size() -> std::os::fd::RawFd {
     // SAFETY: getdtablesize takes no arguments.
-    let size = unsafe { getdtablesize() };
-    (0..size).filter(|&fd| fd_flags(fd).is_some()).collect()
+    unsafe { evq::sys::getdtablesize() }
 }
 
 /// `fcntl(fd, F_GETFD)`: the descriptor flags of `fd` (`FD_CLOEXEC`), or
 /// `None` if `fd` is not open.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn fd_flags(fd: std::os::fd::RawFd) -> Option<std::ffi::c_int> {
-    use std::ffi::c_int;
-    extern "C" {
-        fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
-    }
-    /// The same on every Unix.
-    const F_GETFD: c_int = 1;
     // SAFETY: F_GETFD takes no argument and only looks the number up; an
     // fd that is not open is reported as EBADF.
-    let flags = unsafe { fcntl(fd, F_GETFD) };
+    let flags = unsafe { evq::sys::fcntl(fd, evq::sys::F_GETFD as std::ffi::c_int) };
     (flags != -1).then_some(flags)
 }
 

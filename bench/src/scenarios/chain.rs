@@ -57,9 +57,7 @@ pub fn cases(options: &Options) -> io::Result<Vec<Box<dyn Case>>> {
 impl Chain {
     fn channels(&mut self) -> io::Result<&[Channel]> {
         if self.channels.is_empty() {
-            self.channels = (0..self.n)
-                .map(|_| Channel::new(self.kind))
-                .collect::<io::Result<_>>()?;
+            self.channels = (0..self.n).map(|_| Channel::new(self.kind)).collect();
         }
         Ok(&self.channels)
     }

@@ -47,10 +47,8 @@ pub fn cases(options: &Options) -> io::Result<Vec<Box<dyn Case>>> {
 impl Churn {
     fn run<L: EventLoop>(&mut self, ops: u64, count: bool) -> io::Result<Sample> {
         if self.socket.is_none() {
-            self.idle = (0..self.background)
-                .map(|_| fds::eventfd())
-                .collect::<io::Result<_>>()?;
-            self.socket = Some(Channel::new(ChannelKind::SocketPair)?);
+            self.idle = (0..self.background).map(|_| fds::eventfd()).collect();
+            self.socket = Some(Channel::new(ChannelKind::SocketPair));
         }
         let mut event_loop = L::new(CAPACITY)?;
         for (token, fd) in self.idle.iter().enumerate() {

@@ -46,9 +46,7 @@ pub fn cases(options: &Options) -> io::Result<Vec<Box<dyn Case>>> {
 impl IdlePoll {
     fn run<L: EventLoop>(&mut self, calls: u64, count: bool) -> io::Result<Sample> {
         if self.fds.is_empty() {
-            self.fds = (0..self.idle)
-                .map(|_| fds::eventfd())
-                .collect::<io::Result<_>>()?;
+            self.fds = (0..self.idle).map(|_| fds::eventfd()).collect();
         }
         let mut event_loop = L::new(CAPACITY)?;
         for (token, fd) in self.fds.iter().enumerate() {

@@ -37,7 +37,7 @@ pub fn cases(_options: &Options) -> io::Result<Vec<Box<dyn Case>>> {
 impl Rearm {
     fn run<L: EventLoop>(&mut self, cycles: u64, count: bool) -> io::Result<Sample> {
         if self.pipe.is_none() {
-            self.pipe = Some(Channel::new(ChannelKind::Pipe)?);
+            self.pipe = Some(Channel::new(ChannelKind::Pipe));
         }
         let Some(pipe) = &self.pipe else {
             unreachable!()

@@ -55,17 +55,40 @@ fn borrow(fd: RawFd) -> BorrowedFd<'static> {
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
 
-impl SharedRegistry for evq::Poll {
+/// evq on the backend `B` names (the `evq` loop is epoll, as elsewhere in
+/// the benchmark; `evq-io-uring` is io_uring).
+struct EvqOn<B>(evq::Poll, std::marker::PhantomData<B>);
+
+/// Which backend an [`EvqOn`] asks for.
+trait EvqBackend: Sync {
+    const BACKEND: evq::Backend;
+}
+
+struct Epoll;
+impl EvqBackend for Epoll {
+    const BACKEND: evq::Backend = evq::Backend::Epoll;
+}
+
+struct IoUring;
+impl EvqBackend for IoUring {
+    const BACKEND: evq::Backend = evq::Backend::IoUring;
+}
+
+impl<B: EvqBackend> SharedRegistry for EvqOn<B> {
     fn new() -> io::Result<Self> {
-        Ok(evq::Poll::new()?)
+        Ok(EvqOn(
+            evq::Poll::with_backend(B::BACKEND)?,
+            std::marker::PhantomData,
+        ))
     }
     fn register(&self, fd: RawFd, token: usize) -> io::Result<()> {
         Ok(self
+            .0
             .registry()
             .register(&borrow(fd), evq::Token(token), evq::Interest::READABLE)?)
     }
     fn deregister(&self, fd: RawFd) -> io::Result<()> {
-        Ok(self.registry().deregister(&borrow(fd))?)
+        Ok(self.0.registry().deregister(&borrow(fd))?)
     }
 }
 
@@ -136,7 +159,7 @@ impl SharedRegistry for RawEpoll {
 impl RegisterThreads {
     fn run<R: SharedRegistry>(&mut self, ops: u64, count: bool) -> io::Result<Sample> {
         while self.sockets.len() < self.threads {
-            self.sockets.push(Channel::new(ChannelKind::SocketPair)?);
+            self.sockets.push(Channel::new(ChannelKind::SocketPair));
         }
         let registry = R::new()?;
         let per_thread = ops.div_ceil(self.threads as u64);
@@ -201,7 +224,8 @@ impl Case for RegisterThreads {
 
     fn sample(&mut self, kind: LoopKind, ops: u64, count: bool) -> io::Result<Sample> {
         match kind {
-            LoopKind::Evq => self.run::<evq::Poll>(ops, count),
+            LoopKind::Evq => self.run::<EvqOn<Epoll>>(ops, count),
+            LoopKind::EvqIoUring => self.run::<EvqOn<IoUring>>(ops, count),
             LoopKind::Mio => self.run::<mio::Registry>(ops, count),
             LoopKind::Polling => self.run::<polling::Poller>(ops, count),
             LoopKind::RawC => self.run::<RawEpoll>(ops, count),

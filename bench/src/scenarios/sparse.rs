@@ -45,9 +45,7 @@ pub fn cases(options: &Options) -> io::Result<Vec<Box<dyn Case>>> {
 impl Sparse {
     fn run<L: EventLoop>(&mut self, iterations: u64, count: bool) -> io::Result<Sample> {
         if self.fds.is_empty() {
-            self.fds = (0..self.total)
-                .map(|_| fds::eventfd())
-                .collect::<io::Result<_>>()?;
+            self.fds = (0..self.total).map(|_| fds::eventfd()).collect();
         }
         let mut event_loop = L::new(CAPACITY)?;
         for (token, fd) in self.fds.iter().enumerate() {
@@ -60,7 +58,7 @@ impl Sparse {
         let mut meter = Meter::new(count, Scope::Thread)?;
         meter.start()?;
         for _ in 0..iterations {
-            fds::eventfd_signal(active)?;
+            fds::eventfd_add(active, 1);
             let before = events;
             while events == before {
                 event_loop.poll(None, |event| {
@@ -71,7 +69,7 @@ impl Sparse {
                     }
                 })?;
             }
-            fds::eventfd_reset(active)?;
+            fds::eventfd_take(active);
         }
         let (elapsed, syscalls) = meter.stop()?;
         if events != iterations || strangers != 0 {

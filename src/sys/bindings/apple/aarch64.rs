@@ -297,7 +297,16 @@ extern "C" {
     ) -> ::core::ffi::c_int;
 }
 extern "C" {
+    pub fn dup2(
+        arg1: ::core::ffi::c_int,
+        arg2: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
     pub fn pipe(arg1: *mut ::core::ffi::c_int) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn getdtablesize() -> ::core::ffi::c_int;
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]

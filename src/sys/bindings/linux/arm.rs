@@ -93,8 +93,10 @@ pub const SOMAXCONN: u32 = 4096;
 pub const SOL_SOCKET: u32 = 1;
 pub const SO_REUSEADDR: u32 = 2;
 pub const SO_TYPE: u32 = 3;
+pub const SO_LINGER: u32 = 13;
 pub const O_NONBLOCK: u32 = 2048;
 pub const O_CLOEXEC: u32 = 524288;
+pub const O_PATH: u32 = 2097152;
 pub const F_GETFD: u32 = 1;
 pub const F_SETFD: u32 = 2;
 pub const F_GETFL: u32 = 3;
@@ -152,10 +154,18 @@ pub const PROT_WRITE: u32 = 2;
 pub const MAP_SHARED: u32 = 1;
 pub const __NR_io_uring_setup: u32 = 425;
 pub const __NR_io_uring_enter: u32 = 426;
+pub const EPERM: u32 = 1;
 pub const EBADF: u32 = 9;
+pub const EINVAL: u32 = 22;
 pub const ETIME: u32 = 62;
 pub const EINPROGRESS: u32 = 115;
 pub const ECANCELED: u32 = 125;
+pub const POLLIN: u32 = 1;
+pub const POLLPRI: u32 = 2;
+pub const POLLOUT: u32 = 4;
+pub const POLLRDHUP: u32 = 8192;
+pub const POLLERR: u32 = 8;
+pub const POLLHUP: u32 = 16;
 pub type __off_t = ::core::ffi::c_long;
 pub type __socklen_t = ::core::ffi::c_uint;
 pub const EPOLL_CLOEXEC: ::core::ffi::c_uint = 524288;
@@ -339,6 +349,29 @@ fn bindgen_test_layout_sockaddr_storage() {
     );
 }
 pub type __kernel_time64_t = ::core::ffi::c_longlong;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct linger {
+    pub l_onoff: ::core::ffi::c_int,
+    pub l_linger: ::core::ffi::c_int,
+}
+#[test]
+fn bindgen_test_layout_linger() {
+    const UNINIT: ::core::mem::MaybeUninit<linger> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<linger>(), 8usize, "Size of linger");
+    assert_eq!(::core::mem::align_of::<linger>(), 4usize, "Alignment of linger");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).l_onoff) as usize - ptr as usize },
+        0usize,
+        "Offset of field: linger::l_onoff",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).l_linger) as usize - ptr as usize },
+        4usize,
+        "Offset of field: linger::l_linger",
+    );
+}
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub union __SOCKADDR_ARG {
@@ -657,6 +690,12 @@ extern "C" {
     pub fn pipe2(
         __pipedes: *mut ::core::ffi::c_int,
         __flags: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn dup2(
+        __fd: ::core::ffi::c_int,
+        __fd2: ::core::ffi::c_int,
     ) -> ::core::ffi::c_int;
 }
 extern "C" {
@@ -1518,6 +1557,43 @@ extern "C" {
 }
 extern "C" {
     pub fn munmap(__addr: *mut ::core::ffi::c_void, __len: usize) -> ::core::ffi::c_int;
+}
+pub type nfds_t = ::core::ffi::c_ulong;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct pollfd {
+    pub fd: ::core::ffi::c_int,
+    pub events: ::core::ffi::c_short,
+    pub revents: ::core::ffi::c_short,
+}
+#[test]
+fn bindgen_test_layout_pollfd() {
+    const UNINIT: ::core::mem::MaybeUninit<pollfd> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<pollfd>(), 8usize, "Size of pollfd");
+    assert_eq!(::core::mem::align_of::<pollfd>(), 4usize, "Alignment of pollfd");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).fd) as usize - ptr as usize },
+        0usize,
+        "Offset of field: pollfd::fd",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).events) as usize - ptr as usize },
+        4usize,
+        "Offset of field: pollfd::events",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).revents) as usize - ptr as usize },
+        6usize,
+        "Offset of field: pollfd::revents",
+    );
+}
+extern "C" {
+    pub fn poll(
+        __fds: *mut pollfd,
+        __nfds: nfds_t,
+        __timeout: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]

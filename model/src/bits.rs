@@ -8,26 +8,27 @@
 //! determined by the source's state; the model only has to know which
 //! conditions certainly hold (`sure`) and which might (`maybe`).
 
-use crate::{Event, Interest};
+use evq::{sys, Event, Interest};
 use std::fmt;
 
-/// A set of epoll readiness bits (`EPOLLIN`, ...), with the kernel's values.
+/// A set of epoll readiness bits (`EPOLLIN`, ...), with the kernel's values
+/// (from `evq::sys`).
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct Bits(pub u32);
 
 impl Bits {
     /// `EPOLLIN`: data, end of file, or a connection to accept.
-    pub const IN: Bits = Bits(0x001);
+    pub const IN: Bits = Bits(sys::EPOLLIN);
     /// `EPOLLPRI`: priority data.
-    pub const PRI: Bits = Bits(0x002);
+    pub const PRI: Bits = Bits(sys::EPOLLPRI);
     /// `EPOLLOUT`: room to write.
-    pub const OUT: Bits = Bits(0x004);
+    pub const OUT: Bits = Bits(sys::EPOLLOUT);
     /// `EPOLLERR`: a pending error; always reported.
-    pub const ERR: Bits = Bits(0x008);
+    pub const ERR: Bits = Bits(sys::EPOLLERR);
     /// `EPOLLHUP`: both directions closed; always reported.
-    pub const HUP: Bits = Bits(0x010);
+    pub const HUP: Bits = Bits(sys::EPOLLHUP);
     /// `EPOLLRDHUP`: the peer shut down its writing side.
-    pub const RDHUP: Bits = Bits(0x2000);
+    pub const RDHUP: Bits = Bits(sys::EPOLLRDHUP);
     /// No bit.
     pub const NONE: Bits = Bits(0);
 

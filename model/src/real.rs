@@ -1,11 +1,11 @@
 //! The real sources behind the model's slots, and the operations on them.
 
 use super::channel::{Action, Channel, Reset};
-use super::libc;
 use super::op::Kind;
+use super::{fd, os};
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
@@ -127,20 +127,20 @@ impl Source {
     pub fn open(kind: Kind) -> Source {
         let (ours, peer) = match kind {
             Kind::PipeReader => {
-                let (reader, writer) = libc::pipe();
+                let (reader, writer) = fd::pipe();
                 (End::File(reader), Some(End::File(writer)))
             }
             Kind::PipeWriter => {
-                let (reader, writer) = libc::pipe();
+                let (reader, writer) = fd::pipe();
                 (End::File(writer), Some(End::File(reader)))
             }
             Kind::UnixStream => {
-                let (a, b) = libc::unix_pair();
+                let (a, b) = fd::socketpair();
                 (End::Unix(a), Some(End::Unix(b)))
             }
-            Kind::EventFd => (End::File(libc::eventfd()), None),
+            Kind::EventFd => (End::File(File::from(fd::eventfd())), None),
             Kind::Tcp => {
-                let (server, client) = tcp_pair();
+                let (client, server) = fd::tcp_pair();
                 (End::Tcp(server), Some(End::Tcp(client)))
             }
         };
@@ -187,7 +187,7 @@ impl Source {
         }
         let want = channel.readiness().sure.0;
         let inbound = channel.inbound.bytes;
-        let ours_ok = libc::wait_until(self.ours.as_raw_fd(), want, PATIENCE, || {
+        let ours_ok = os::wait_until(self.ours.as_raw_fd(), want, PATIENCE, || {
             channel.reset != Reset::None || self.ours.peek_len() >= inbound
         });
         if !ours_ok {
@@ -198,7 +198,7 @@ impl Source {
         }
         if let Some(peer) = &self.peer {
             let outbound = channel.outbound.bytes;
-            let peer_ok = libc::wait_until(peer.as_raw_fd(), 0, PATIENCE, || {
+            let peer_ok = os::wait_until(peer.as_raw_fd(), 0, PATIENCE, || {
                 peer.peek_len() >= outbound
             });
             if !peer_ok {
@@ -210,29 +210,14 @@ impl Source {
 }
 
 impl Drop for Source {
-    /// Closes TCP connections with an RST (see [`libc::reset_on_close`]);
+    /// Closes TCP connections with an RST (`reset_on_close`);
     /// a peer closed on its own before ([`Action::ClosePeer`]) sent its FIN
     /// the usual way.
     fn drop(&mut self) {
         for end in [Some(&self.ours), self.peer.as_ref()].into_iter().flatten() {
             if let End::Tcp(socket) = end {
-                libc::reset_on_close(socket);
+                os::reset_on_close(socket);
             }
         }
     }
-}
-
-/// A connected, non-blocking TCP pair on 127.0.0.1: (accepted, client).
-pub fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("harness: bind 127.0.0.1:0");
-    let client = TcpStream::connect(listener.local_addr().expect("harness: local_addr"))
-        .expect("harness: connect");
-    let (server, _) = listener.accept().expect("harness: accept");
-    for socket in [&client, &server] {
-        socket
-            .set_nonblocking(true)
-            .expect("harness: set_nonblocking");
-        socket.set_nodelay(true).expect("harness: set_nodelay");
-    }
-    (server, client)
 }

@@ -50,7 +50,7 @@ pub struct Palette {
     pub kinds: Vec<Kind>,
     /// The triggers registered with.
     pub triggers: Vec<TriggerChoice>,
-    /// Whether interests may include [`Interest::PRIORITY`](crate::Interest).
+    /// Whether interests may include [`Interest::PRIORITY`](evq::Interest).
     pub priority: bool,
     /// Whether a peer may `shutdown(Write)`.
     pub shutdown: bool,

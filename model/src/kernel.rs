@@ -31,7 +31,7 @@
 use super::bits::{Bits, Flags, Readiness};
 use super::channel::{Action, Channel};
 use super::op::{Hex, Kind, Slot, TriggerChoice, SLOTS, WAKER_TOKEN};
-use crate::{Error, Interest, Token};
+use evq::{Error, Interest, Token};
 use std::fmt;
 
 /// How a registry call ended, as far as the model distinguishes.
@@ -53,7 +53,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// The outcome of a real call.
-    pub fn of(result: &crate::Result<()>) -> Outcome {
+    pub fn of(result: &evq::Result<()>) -> Outcome {
         match result {
             Ok(()) => Outcome::Ok,
             Err(Error::AlreadyRegistered { .. }) => Outcome::AlreadyRegistered,

@@ -2,9 +2,12 @@
 //! that checks evq against it: the engine of the fuzz targets in `fuzz/`
 //! and of the randomized tests run by `cargo test`.
 //!
-//! Built only for tests and under `cargo fuzz` (`--cfg fuzzing`); not part
-//! of evq's API. Linux (epoll) only: the readiness rules in [`channel`] are
-//! Linux's.
+//! An unpublished crate of the evq workspace (`cargo test` at the root runs
+//! its tests; `fuzz/` depends on it), so that neither evq's package nor the
+//! builds of evq's users (`cargo fuzz` sets `--cfg fuzzing` for every
+//! crate) ever compile it. It uses evq's public API and `evq::sys` only.
+//! Linux (epoll) only: the readiness rules in [`channel`] are Linux's; on
+//! other targets, and under `--cfg evq_force_kqueue`, the crate is empty.
 //!
 //! - [`kernel`]: the model proper. Registrations (token, interest, trigger,
 //!   armed or not), what each registry call must return, and what a poll
@@ -23,6 +26,9 @@
 //! replay `fuzz/corpus/*/seed-*` and `fuzz/regressions/*/*`, and check the
 //! checker's own verdicts on made-up polls.
 
+#![cfg(all(any(target_os = "linux", target_os = "android"), not(evq_force_kqueue)))]
+#![deny(missing_docs, unsafe_op_in_unsafe_fn)]
+#![warn(rust_2018_idioms, clippy::undocumented_unsafe_blocks)]
 // Built only for tests and fuzzing, which may use std newer than the
 // library's MSRV (1.71).
 #![allow(clippy::incompatible_msrv)]
@@ -31,10 +37,12 @@ pub mod bits;
 pub mod channel;
 #[cfg(test)]
 mod encode;
+#[path = "../../tests/util/fd.rs"]
+mod fd;
 pub mod inputs;
 pub mod kernel;
-mod libc;
 pub mod op;
+mod os;
 pub mod real;
 pub mod registration;
 pub mod rng;
@@ -48,8 +56,8 @@ mod tests;
 /// A poll on the backend the model describes: epoll, also with the
 /// `io-uring` feature, whose documented differences (a registration holds
 /// its file open, errors answered in the CQ) the model does not encode.
-pub fn new_poll() -> crate::Poll {
-    crate::Poll::with_backend(crate::Backend::Epoll).expect("Poll::with_backend(Epoll)")
+pub fn new_poll() -> evq::Poll {
+    evq::Poll::with_backend(evq::Backend::Epoll).expect("Poll::with_backend(Epoll)")
 }
 
 /// The `registration` target: decodes `data` into operations and checks

@@ -2,10 +2,9 @@
 //! epoll accepts, every kind it refuses, and numbers that are closed or
 //! get reused.
 
-use super::libc;
-use super::real::tcp_pair;
-use crate::Poll;
+use super::{fd, os};
 use arbitrary::Arbitrary;
+use evq::Poll;
 use std::fs::File;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream, UdpSocket};
@@ -20,8 +19,6 @@ pub const NUMBERED: RawFd = 1000;
 
 /// A number no descriptor can have (above `RLIMIT_NOFILE`).
 pub const NEVER_OPEN: RawFd = i32::MAX;
-
-const O_PATH: i32 = 0o10_000_000;
 
 /// Which descriptor an op passes.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -67,12 +64,12 @@ pub enum Nature {
     Refused(i32),
 }
 
-/// `EBADF`, `EPERM`, `EINVAL`.
-pub const EBADF: i32 = 9;
+/// A closed or unusable descriptor.
+pub const EBADF: i32 = evq::sys::EBADF as i32;
 /// Not pollable.
-pub const EPERM: i32 = 1;
+pub const EPERM: i32 = evq::sys::EPERM as i32;
 /// The epoll itself.
-pub const EINVAL: i32 = 22;
+pub const EINVAL: i32 = evq::sys::EINVAL as i32;
 
 impl Target {
     /// Every target.
@@ -112,6 +109,7 @@ pub struct Targets {
     eventfd: File,
     listener: TcpListener,
     udp: UdpSocket,
+    /// (client, server): the server side is the target.
     tcp: (TcpStream, TcpStream),
     other_poll: Poll,
     regular: File,
@@ -131,7 +129,7 @@ impl Targets {
         let directory = std::env::temp_dir();
         let path_only = std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(O_PATH)
+            .custom_flags(evq::sys::O_PATH as i32)
             .open(&directory)
             .expect("open O_PATH");
         // Non-blocking, as debug builds of `register` require of sockets.
@@ -140,13 +138,13 @@ impl Targets {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind tcp");
         listener.set_nonblocking(true).expect("set_nonblocking");
         Targets {
-            socket: libc::unix_pair(),
-            pipe: libc::pipe(),
-            eventfd: libc::eventfd(),
+            socket: fd::socketpair(),
+            pipe: fd::pipe(),
+            eventfd: File::from(fd::eventfd()),
             listener,
             udp,
-            tcp: tcp_pair(),
-            other_poll: super::new_poll(),
+            tcp: fd::tcp_pair(),
+            other_poll: crate::new_poll(),
             regular: File::open(exe).expect("open the test binary"),
             directory: File::open(directory).expect("open the temp dir"),
             dev_null: File::open("/dev/null").expect("open /dev/null"),
@@ -161,7 +159,7 @@ impl Targets {
         &'a self,
         target: Target,
         poll: &'a Poll,
-        clone: &'a crate::Registry,
+        clone: &'a evq::Registry,
     ) -> BorrowedFd<'a> {
         match target {
             Target::Socket => self.socket.0.as_fd(),
@@ -169,7 +167,7 @@ impl Targets {
             Target::EventFd => self.eventfd.as_fd(),
             Target::Listener => self.listener.as_fd(),
             Target::Udp => self.udp.as_fd(),
-            Target::Tcp => self.tcp.0.as_fd(),
+            Target::Tcp => self.tcp.1.as_fd(),
             Target::OtherPoll => self.other_poll.as_fd(),
             Target::RegularFile => self.regular.as_fd(),
             Target::Directory => self.directory.as_fd(),
@@ -197,9 +195,9 @@ impl Targets {
     /// Puts a fresh socket at [`NUMBERED`], closing the file that was there
     /// (and with it, its registration) in the same step.
     pub fn reopen_numbered(&mut self) {
-        let (socket, peer) = libc::unix_pair();
+        let (socket, peer) = fd::socketpair();
         match &self.numbered {
-            Some((owned, _)) => libc::reuse_number(&socket, owned.as_raw_fd()),
+            Some((owned, _)) => fd::reuse_number(&socket, owned.as_raw_fd()),
             None => {
                 let placed = place_at(&socket, NUMBERED);
                 self.numbered = Some((placed, peer));
@@ -228,7 +226,7 @@ impl Targets {
             Target::Socket => (&self.socket.1).write_all(&byte[..1]),
             Target::Pipe => (&self.pipe.1).write_all(&byte[..1]),
             Target::EventFd => (&self.eventfd).write_all(&byte),
-            Target::Tcp => (&self.tcp.1).write_all(&byte[..1]),
+            Target::Tcp => (&self.tcp.0).write_all(&byte[..1]),
             Target::Numbered => match &self.numbered {
                 Some((_, peer)) => (&*peer).write_all(&byte[..1]),
                 None => Ok(()),
@@ -241,8 +239,8 @@ impl Targets {
 
 impl Drop for Targets {
     fn drop(&mut self) {
-        libc::reset_on_close(&self.tcp.0);
-        libc::reset_on_close(&self.tcp.1);
+        os::reset_on_close(&self.tcp.0);
+        os::reset_on_close(&self.tcp.1);
     }
 }
 
@@ -254,7 +252,7 @@ fn place_at(source: &impl AsRawFd, number: RawFd) -> OwnedFd {
         std::fs::symlink_metadata(&path).is_err(),
         "fd {number} is already open: the inputs target needs it free"
     );
-    libc::reuse_number(source, number);
+    fd::reuse_number(source, number);
     // SAFETY: dup2 just made `number` a descriptor that nothing else owns.
     unsafe { std::os::fd::FromRawFd::from_raw_fd(number) }
 }

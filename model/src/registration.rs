@@ -7,7 +7,7 @@ use super::channel::Action;
 use super::kernel::{check_poll, Model, Outcome, Seen};
 use super::op::{Op, Slot, SLOTS, WAKER_TOKEN};
 use super::real::Source;
-use crate::{Events, Interest, Poll, Registry, Waker};
+use evq::{Events, Interest, Poll, Registry, Waker};
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
-        let poll = super::new_poll();
+        let poll = crate::new_poll();
         let waker = Waker::new(poll.registry(), WAKER_TOKEN).expect("harness: Waker::new");
         Harness {
             poll,
@@ -219,7 +219,7 @@ fn act(
 }
 
 /// Compares a registry call's result with the model's.
-fn compare(expected: Outcome, actual: Option<crate::Result<()>>) -> Result<String, String> {
+fn compare(expected: Outcome, actual: Option<evq::Result<()>>) -> Result<String, String> {
     let outcome = actual.as_ref().map_or(Outcome::Skipped, Outcome::of);
     if outcome == expected {
         return Ok(match actual {

@@ -2,8 +2,8 @@
 //! sequences in `cargo test`), decoded from bytes with `arbitrary`, and
 //! printed as Rust-like steps.
 
-use crate::{Interest, Token, Trigger};
 use arbitrary::{Arbitrary, Unstructured};
+use evq::{Interest, Token, Trigger};
 use std::fmt;
 
 /// How many sources the pool holds at once.
@@ -12,7 +12,7 @@ pub const SLOTS: usize = 4;
 /// The longest sequence one input decodes to.
 pub const MAX_OPS: usize = 128;
 
-/// The token of the harness's [`Waker`](crate::Waker): outside every
+/// The token of the harness's [`Waker`](evq::Waker): outside every
 /// value [`TokenChoice`] produces.
 pub const WAKER_TOKEN: Token = Token(0x5A5A_0000);
 

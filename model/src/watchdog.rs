@@ -4,7 +4,7 @@
 //! with a message instead of stalling it.
 
 use super::real::PATIENCE;
-use crate::{Registry, Token, Waker};
+use evq::{Registry, Token, Waker};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 

@@ -7,9 +7,10 @@ use super::op::TriggerChoice;
 use super::real::PATIENCE;
 use super::targets::{Nature, Target, Targets, NUMBERED};
 use super::watchdog::Watchdog;
-use crate::{Error, Events, Interest, Poll, Registry, Token, Waker};
 use arbitrary::Arbitrary;
+use evq::{Error, Events, Interest, Poll, Registry, Token, Waker};
 use std::collections::HashMap;
+use std::fs::File;
 use std::io::Read;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -235,11 +236,11 @@ struct State {
 
 impl State {
     fn new() -> State {
-        let poll = super::new_poll();
+        let poll = crate::new_poll();
         let clone = poll.registry().try_clone().expect("try_clone");
-        let ready = super::libc::eventfd();
+        let ready = File::from(super::fd::eventfd());
         poll.registry()
-            .register_with(&ready, READY, Interest::READABLE, crate::Trigger::Level)
+            .register_with(&ready, READY, Interest::READABLE, evq::Trigger::Level)
             .expect("register the ready source");
         State {
             watchdog: Watchdog::new(&clone),
@@ -455,7 +456,7 @@ fn fd_number(target: Target, fd: &impl std::os::fd::AsRawFd) -> i32 {
 /// Checks a registry call's result against the expected outcome, and that
 /// an error says what it is: its variant, errno, kind, call and fd.
 fn check_result(
-    result: &crate::Result<()>,
+    result: &evq::Result<()>,
     expected: Outcome,
     operation: &str,
     fd: i32,

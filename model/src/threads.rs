@@ -17,7 +17,7 @@ use super::channel::Action;
 use super::kernel::{Model, Outcome};
 use super::op::{self, Op, Slot, SLOTS};
 use super::real::{Source, PATIENCE};
-use crate::{Events, Interest, Poll, Registry, Token, Waker};
+use evq::{Events, Interest, Poll, Registry, Token, Waker};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Barrier, Condvar, Mutex};
@@ -116,7 +116,7 @@ pub fn run(input: &Input, checks: Checks) {
 }
 
 fn run_threads(input: &Input) {
-    let mut poll = super::new_poll();
+    let mut poll = crate::new_poll();
     let shared_registry = poll.registry().try_clone().expect("try_clone");
     let waker = Waker::new(poll.registry(), WAKER).expect("Waker::new");
     let shared = Shared::default();
