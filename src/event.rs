@@ -38,14 +38,14 @@ unsafe impl Sync for Event {}
 
 impl Event {
     /// Wraps a record a backend filled in itself (io_uring).
-    #[cfg(feature = "io-uring")]
+    #[cfg(all(evq_epoll, feature = "io-uring"))]
     #[inline]
     pub(crate) fn from_raw(raw: RawEvent) -> Event {
         Event { raw }
     }
 
     /// A copy of the record (it may be packed: never borrowed).
-    #[cfg(feature = "io-uring")]
+    #[cfg(all(evq_epoll, feature = "io-uring"))]
     #[inline]
     pub(crate) fn raw(&self) -> RawEvent {
         self.raw
