@@ -86,6 +86,7 @@ fn main() -> ExitCode {
 }
 
 /// Success, a failed check (1), or an error (1, after saying what it was).
+#[cfg(target_os = "linux")]
 fn exit_code(result: io::Result<bool>) -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
