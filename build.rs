@@ -15,9 +15,9 @@
 //!    32-bit x86 does not pack `struct epoll_event`; glibc does).
 //! 3. With the `bindgen` feature, bindgen generates them from `wrapper.h`
 //!    and the target's headers instead (`build/generate.rs`), and
-//!    regenerates every committed file (and proves the targets that share
-//!    one get the same items) for `tests/bindings.rs`
-//!    (`build/regenerate.rs`).
+//!    regenerates every committed file (`build/committed.rs` lists them)
+//!    and proves the targets that share one get the same items
+//!    (`build/regenerate.rs`, `build/same_items.rs`) for `tests/bindings.rs`.
 //!
 //! `--cfg evq_force_kqueue` (in RUSTFLAGS) selects the kqueue backend on
 //! Linux, against libkqueue: it needs the `bindgen` feature,
@@ -35,6 +35,9 @@ use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "bindgen")]
+#[path = "build/committed.rs"]
+mod committed;
 #[cfg(feature = "bindgen")]
 #[path = "build/generate.rs"]
 mod generate;
