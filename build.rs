@@ -7,12 +7,14 @@
 //! 2. By default the bindings are a committed file,
 //!    `src/sys/bindings/<family>/<arch>.rs`, so building evq needs no
 //!    libclang. They are keyed by what the C declarations depend on: the OS
-//!    family (`linux` serves glibc, musl and Android's bionic alike, since
-//!    epoll is the kernel's ABI; `apple` serves macOS, iOS, tvOS, watchOS
-//!    and visionOS, which share Darwin's headers) and the architecture with
-//!    its byte order and pointer width (`ARCHES`). Where one libc's headers
-//!    differ from the others', it has its own `<arch>-<libc>.rs` (musl on
-//!    32-bit x86 does not pack `struct epoll_event`; glibc does).
+//!    family (`apple` serves macOS, iOS, tvOS, watchOS and visionOS, which
+//!    share Darwin's headers; each BSD) and the architecture with its byte
+//!    order and pointer width (`ARCHES`); on Linux also the libc, as
+//!    `<arch>.rs` (glibc) and `<arch>-musl.rs` (musl, and Android: bionic
+//!    declares what musl does). The epoll ABI is the kernel's, but the
+//!    libcs spell the socket declarations differently (glibc passes
+//!    addresses as a transparent union under `_GNU_SOURCE`), and musl on
+//!    32-bit x86 does not pack `struct epoll_event` while glibc does.
 //! 3. With the `bindgen` feature, bindgen generates them from `wrapper.h`
 //!    and the target's headers instead (`build/generate.rs`), and
 //!    regenerates every committed file (`build/committed.rs` lists them)
@@ -59,6 +61,55 @@ struct Allowlist {
     types: &'static [&'static str],
     vars: &'static [&'static str],
 }
+
+/// Declarations every Unix backend uses: the same calls on epoll and
+/// kqueue targets. A name an OS lacks simply matches nothing there.
+const UNIX_ITEMS: &[Allowlist] = &[
+    // Debug builds' blocking-socket check (src/backend/blocking_socket.rs)
+    Allowlist {
+        functions: &["fcntl", "getsockopt"],
+        types: &["socklen_t"],
+        vars: &["F_GETFL", "O_NONBLOCK", "SOL_SOCKET", "SO_TYPE"],
+    },
+    // evq::net's sockets and pipes (src/net/sys.rs). The names an OS lacks
+    // (accept4, SOCK_NONBLOCK on macOS; SO_NOSIGPIPE on Linux) match
+    // nothing there. glibc declares SOCK_* in an enum, `__socket_type`.
+    Allowlist {
+        functions: &[
+            "socket",
+            "socketpair",
+            "bind",
+            "listen",
+            "connect",
+            "accept",
+            "accept4",
+            "setsockopt",
+            "pipe",
+            "pipe2",
+            "fcntl",
+        ],
+        types: &[
+            "__socket_type",
+            "socklen_t",
+            "sockaddr",
+            "sockaddr_storage",
+            "sockaddr_in",
+            "sockaddr_in6",
+            "sockaddr_un",
+        ],
+        vars: &[
+            "AF_(INET|INET6|UNIX)",
+            "SOCK_(STREAM|DGRAM|NONBLOCK|CLOEXEC)",
+            "SOL_SOCKET",
+            "SO_(REUSEADDR|NOSIGPIPE)",
+            "SOMAXCONN",
+            "EINPROGRESS",
+            "F_(GETFL|SETFL|GETFD|SETFD)",
+            "O_(NONBLOCK|CLOEXEC)",
+            "FD_CLOEXEC",
+        ],
+    },
+];
 
 const EPOLL_ITEMS: &[Allowlist] = &[
     // The epoll backend (src/backend/epoll.rs)
@@ -149,11 +200,13 @@ impl Backend {
         }
     }
 
-    fn items(self) -> &'static [Allowlist] {
-        match self {
+    /// The allowlist groups of this backend, then those of every Unix.
+    fn items(self) -> impl Iterator<Item = &'static Allowlist> {
+        let own = match self {
             Backend::Epoll => EPOLL_ITEMS,
             Backend::Kqueue => KQUEUE_ITEMS,
-        }
+        };
+        own.iter().chain(UNIX_ITEMS)
     }
 }
 
@@ -241,15 +294,23 @@ fn committed_key(manifest_dir: &Path, os: &str) -> Result<String, String> {
         .find(|(a, e, w, _)| *a == arch && *e == endian && *w == width)
         .map(|(.., stem)| stem)
         .ok_or_else(|| format!("{arch} ({endian}-endian, {width}-bit pointers)"))?;
-    let libc = match (os, env.as_str()) {
-        ("android", _) => Some("bionic"),
+    Ok(libc_key(manifest_dir, family, stem, os, &env))
+}
+
+/// `<family>/<stem>-<libc>` if the target's libc has its own file, else
+/// `<family>/<stem>`.
+fn libc_key(manifest_dir: &Path, family: &str, stem: &str, os: &str, env: &str) -> String {
+    let libc = match (os, env) {
+        // bionic declares what musl does (plain pointers for socket
+        // addresses): Android takes the musl file.
+        ("android", _) => Some("musl"),
         (_, "musl") => Some("musl"),
         _ => None,
     };
     let own = libc.map(|libc| format!("{family}/{stem}-{libc}"));
     match own {
-        Some(key) if committed_path(manifest_dir, &key).is_file() => Ok(key),
-        _ => Ok(format!("{family}/{stem}")),
+        Some(key) if committed_path(manifest_dir, &key).is_file() => key,
+        _ => format!("{family}/{stem}"),
     }
 }
 

@@ -49,9 +49,15 @@ const NO_NDK: Source = Source::Configured(
 /// Every committed file. To add one, add its row, create the empty file
 /// and bless (README.md, "Bindings").
 pub const COMMITTED: &[Committed] = &[
+    // Two files per architecture: glibc's headers, and musl's, which
+    // also serve Android. The ABI is the kernel's in both, but the
+    // declarations differ: glibc (with _GNU_SOURCE) passes socket
+    // addresses as a transparent union and names in6_addr's fields and
+    // SOMAXCONN differently; bionic declares them as musl does (plain
+    // pointers).
     Committed {
         key: "linux/x86_64",
-        description: "Linux and Android on x86_64 (glibc, musl and bionic)",
+        description: "Linux on x86_64 with glibc",
         made_from: Made {
             target: "x86_64-unknown-linux-gnu",
             source: debian(
@@ -59,39 +65,39 @@ pub const COMMITTED: &[Committed] = &[
                 &["/usr/include/x86_64-linux-gnu", "/usr/include"],
             ),
         },
-        serves: &[
-            Made {
-                target: "x86_64-unknown-linux-musl",
-                source: zig(&[
-                    "x86_64-linux-musl",
-                    "generic-musl",
-                    "x86-linux-any",
-                    "any-linux-any",
-                ]),
-            },
-            Made {
-                target: "x86_64-linux-android",
-                source: NO_NDK,
-            },
-        ],
+        serves: &[],
+    },
+    Committed {
+        key: "linux/x86_64-musl",
+        description: "Linux on x86_64 with musl, and Android (bionic)",
+        made_from: Made {
+            target: "x86_64-unknown-linux-musl",
+            source: zig(&[
+                "x86_64-linux-musl",
+                "generic-musl",
+                "x86-linux-any",
+                "any-linux-any",
+            ]),
+        },
+        serves: &[Made {
+            target: "x86_64-linux-android",
+            source: NO_NDK,
+        }],
     },
     Committed {
         key: "linux/x86",
-        description: "Linux and Android on 32-bit x86 (glibc and bionic)",
+        description: "Linux on 32-bit x86 with glibc",
         made_from: Made {
             target: "i686-unknown-linux-gnu",
             source: debian("libc6-dev-i386-cross", &["/usr/i686-linux-gnu/include"]),
         },
-        serves: &[Made {
-            target: "i686-linux-android",
-            source: NO_NDK,
-        }],
+        serves: &[],
     },
     // glibc packs `struct epoll_event` on 32-bit x86 too (alignment 1),
-    // musl only on x86_64 (alignment 4; same size and offsets).
+    // musl and bionic only on x86_64 (alignment 4; same size and offsets).
     Committed {
         key: "linux/x86-musl",
-        description: "Linux on 32-bit x86 with musl",
+        description: "Linux on 32-bit x86 with musl, and Android (bionic)",
         made_from: Made {
             target: "i686-unknown-linux-musl",
             source: zig(&[
@@ -101,34 +107,40 @@ pub const COMMITTED: &[Committed] = &[
                 "any-linux-any",
             ]),
         },
-        serves: &[],
+        serves: &[Made {
+            target: "i686-linux-android",
+            source: NO_NDK,
+        }],
     },
     Committed {
         key: "linux/aarch64",
-        description: "Linux and Android on aarch64 (glibc, musl and bionic)",
+        description: "Linux on aarch64 with glibc",
         made_from: Made {
             target: "aarch64-unknown-linux-gnu",
             source: debian("libc6-dev-arm64-cross", &["/usr/aarch64-linux-gnu/include"]),
         },
-        serves: &[
-            Made {
-                target: "aarch64-unknown-linux-musl",
-                source: zig(&[
-                    "aarch64-linux-musl",
-                    "generic-musl",
-                    "aarch64-linux-any",
-                    "any-linux-any",
-                ]),
-            },
-            Made {
-                target: "aarch64-linux-android",
-                source: NO_NDK,
-            },
-        ],
+        serves: &[],
+    },
+    Committed {
+        key: "linux/aarch64-musl",
+        description: "Linux on aarch64 with musl, and Android (bionic)",
+        made_from: Made {
+            target: "aarch64-unknown-linux-musl",
+            source: zig(&[
+                "aarch64-linux-musl",
+                "generic-musl",
+                "aarch64-linux-any",
+                "any-linux-any",
+            ]),
+        },
+        serves: &[Made {
+            target: "aarch64-linux-android",
+            source: NO_NDK,
+        }],
     },
     Committed {
         key: "linux/arm",
-        description: "Linux and Android on 32-bit Arm (glibc, musl and bionic)",
+        description: "Linux on 32-bit Arm with glibc",
         made_from: Made {
             target: "armv7-unknown-linux-gnueabihf",
             source: debian(
@@ -136,25 +148,28 @@ pub const COMMITTED: &[Committed] = &[
                 &["/usr/arm-linux-gnueabihf/include"],
             ),
         },
-        serves: &[
-            Made {
-                target: "armv7-unknown-linux-musleabihf",
-                source: zig(&[
-                    "arm-linux-musl",
-                    "generic-musl",
-                    "arm-linux-any",
-                    "any-linux-any",
-                ]),
-            },
-            Made {
-                target: "armv7-linux-androideabi",
-                source: NO_NDK,
-            },
-        ],
+        serves: &[],
+    },
+    Committed {
+        key: "linux/arm-musl",
+        description: "Linux on 32-bit Arm with musl, and Android (bionic)",
+        made_from: Made {
+            target: "armv7-unknown-linux-musleabihf",
+            source: zig(&[
+                "arm-linux-musl",
+                "generic-musl",
+                "arm-linux-any",
+                "any-linux-any",
+            ]),
+        },
+        serves: &[Made {
+            target: "armv7-linux-androideabi",
+            source: NO_NDK,
+        }],
     },
     Committed {
         key: "linux/riscv64",
-        description: "Linux on riscv64 (glibc and musl)",
+        description: "Linux on riscv64 with glibc",
         made_from: Made {
             target: "riscv64gc-unknown-linux-gnu",
             source: debian(
@@ -162,7 +177,12 @@ pub const COMMITTED: &[Committed] = &[
                 &["/usr/riscv64-linux-gnu/include"],
             ),
         },
-        serves: &[Made {
+        serves: &[],
+    },
+    Committed {
+        key: "linux/riscv64-musl",
+        description: "Linux on riscv64 with musl",
+        made_from: Made {
             target: "riscv64gc-unknown-linux-musl",
             source: zig(&[
                 "riscv64-linux-musl",
@@ -170,11 +190,12 @@ pub const COMMITTED: &[Committed] = &[
                 "riscv-linux-any",
                 "any-linux-any",
             ]),
-        }],
+        },
+        serves: &[],
     },
     Committed {
         key: "linux/powerpc64le",
-        description: "Linux on little-endian powerpc64 (glibc and musl)",
+        description: "Linux on little-endian powerpc64 with glibc",
         made_from: Made {
             target: "powerpc64le-unknown-linux-gnu",
             source: debian(
@@ -182,7 +203,12 @@ pub const COMMITTED: &[Committed] = &[
                 &["/usr/powerpc64le-linux-gnu/include"],
             ),
         },
-        serves: &[Made {
+        serves: &[],
+    },
+    Committed {
+        key: "linux/powerpc64le-musl",
+        description: "Linux on little-endian powerpc64 with musl",
+        made_from: Made {
             target: "powerpc64le-unknown-linux-musl",
             source: zig(&[
                 "powerpc64-linux-musl",
@@ -190,16 +216,22 @@ pub const COMMITTED: &[Committed] = &[
                 "powerpc-linux-any",
                 "any-linux-any",
             ]),
-        }],
+        },
+        serves: &[],
     },
     Committed {
         key: "linux/s390x",
-        description: "Linux on s390x (glibc and musl)",
+        description: "Linux on s390x with glibc",
         made_from: Made {
             target: "s390x-unknown-linux-gnu",
             source: debian("libc6-dev-s390x-cross", &["/usr/s390x-linux-gnu/include"]),
         },
-        serves: &[Made {
+        serves: &[],
+    },
+    Committed {
+        key: "linux/s390x-musl",
+        description: "Linux on s390x with musl",
+        made_from: Made {
             target: "s390x-unknown-linux-musl",
             source: zig(&[
                 "s390x-linux-musl",
@@ -207,11 +239,12 @@ pub const COMMITTED: &[Committed] = &[
                 "s390x-linux-any",
                 "any-linux-any",
             ]),
-        }],
+        },
+        serves: &[],
     },
     Committed {
         key: "linux/loongarch64",
-        description: "Linux on loongarch64 (glibc and musl)",
+        description: "Linux on loongarch64 with glibc",
         made_from: Made {
             target: "loongarch64-unknown-linux-gnu",
             // Debian 12 has no loongarch64 cross headers. Zig passes the
@@ -226,7 +259,12 @@ pub const COMMITTED: &[Committed] = &[
                 &["-D__GLIBC_MINOR__=36"],
             ),
         },
-        serves: &[Made {
+        serves: &[],
+    },
+    Committed {
+        key: "linux/loongarch64-musl",
+        description: "Linux on loongarch64 with musl",
+        made_from: Made {
             target: "loongarch64-unknown-linux-musl",
             source: zig(&[
                 "loongarch64-linux-musl",
@@ -234,7 +272,8 @@ pub const COMMITTED: &[Committed] = &[
                 "loongarch-linux-any",
                 "any-linux-any",
             ]),
-        }],
+        },
+        serves: &[],
     },
     Committed {
         key: "apple/x86_64",

@@ -43,6 +43,11 @@ pub fn bindings(
         .clang_arg(format!("--target={}", clang_target(target)))
         .clang_args(resource_dir_arg())
         .clang_args(clang_args)
+        // glibc's feature set is fixed by the first header included, which
+        // may come before wrapper.h (`-include` in BINDGEN_EXTRA_CLANG_ARGS):
+        // define _GNU_SOURCE, which wrapper.h asks for (accept4, pipe2), up
+        // front.
+        .clang_args(target.contains("-linux").then_some("-D_GNU_SOURCE=1"))
         .use_core()
         .layout_tests(true)
         .generate_comments(false)

@@ -187,23 +187,14 @@ fn committed_key_of(manifest_dir: &Path, target: &str) -> Option<String> {
         "loongarch64" => ("loongarch64", "little", "64"),
         _ => return None,
     };
-    let family = super::os_family(target_os(target)?)?;
+    let os = target_os(target)?;
+    let family = super::os_family(os)?;
     let stem = super::ARCHES
         .iter()
         .find(|(a, e, w, _)| (*a, *e, *w) == (arch, endian, width))?
         .3;
-    let libc = if target.contains("android") {
-        Some("bionic")
-    } else if target.contains("musl") {
-        Some("musl")
-    } else {
-        None
-    };
-    let own = libc.map(|libc| format!("{family}/{stem}-{libc}"));
-    match own {
-        Some(key) if super::committed_path(manifest_dir, &key).is_file() => Some(key),
-        _ => Some(format!("{family}/{stem}")),
-    }
+    let env = if target.contains("musl") { "musl" } else { "" };
+    Some(super::libc_key(manifest_dir, family, stem, os, env))
 }
 
 /// The OS of a target triple, as `CARGO_CFG_TARGET_OS` spells it.

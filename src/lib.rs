@@ -1,12 +1,13 @@
 //! evq is a readiness event queue: the layer an async runtime or a network
 //! server sits on, as mio is for tokio.
 //!
-//! A program registers file descriptors (sockets, pipes, eventfds, ...)
-//! with a [`Registry`], each with a [`Token`] of its choosing and an
+//! A program registers file descriptors (sockets, pipes, eventfds, ...),
+//! or [`Source`]s made of several, with a [`Registry`], each with a [`Token`] of its choosing and an
 //! [`Interest`] (readable, writable), then blocks in [`Poll::poll`] until
 //! the kernel reports some of them ready, as [`Event`]s in an [`Events`]
 //! buffer. On Linux and Android the kernel side is epoll; on macOS and the
-//! BSDs it is kqueue.
+//! BSDs it is kqueue. [`net`] has the sockets and pipes to register:
+//! std's types, created non-blocking and close-on-exec.
 //!
 //! ```
 //! use evq::{Events, Interest, Poll, Token};
@@ -71,8 +72,10 @@ mod error;
 mod event;
 mod events;
 mod interest;
+pub mod net;
 mod poll;
 mod registry;
+mod source;
 mod token;
 mod trigger;
 mod wake_gate;
@@ -94,6 +97,7 @@ pub use events::{Events, Iter};
 pub use interest::Interest;
 pub use poll::Poll;
 pub use registry::Registry;
+pub use source::Source;
 pub use token::Token;
 pub use trigger::Trigger;
 pub use waker::Waker;

@@ -11,7 +11,9 @@ use std::sync::Arc;
 /// The waker is a source registered with the poll: [`wake`](Waker::wake)
 /// makes the poll report an event with the waker's token, readable. Wakes
 /// that happen before the poll collects the event are coalesced into that
-/// one event, and cost no system call; a wake after it was collected
+/// one event, and cost no system call (except those racing, on other
+/// threads, with the system call that made the event: they make their own
+/// rather than count on one that might fail); a wake after it was collected
 /// produces a new one. There is nothing to drain or reset after the event.
 ///
 /// Keep the waker alive until its wakes have been seen: dropping it removes
@@ -71,20 +73,20 @@ impl Waker {
 
     /// Makes the poll report the waker's token, waking it if it is blocked.
     ///
-    /// Makes no system call while the event of an earlier wake is still
-    /// waiting to be collected, and otherwise one: a `write(2)` to the
+    /// Makes no system call while the event of an earlier successful wake
+    /// is still waiting to be collected, and otherwise one: a `write(2)` to the
     /// eventfd, or a `kevent` call on kqueue. Async-signal-safe: no locks,
-    /// no allocation (two atomic operations), so it may be called from a
+    /// no allocation (two atomic operations, a third after a system call),
+    /// so it may be called from a
     /// signal handler.
+    ///
+    /// Returns `Ok` only if this wake's event is sure to be reported: its
+    /// own system call succeeded, or an earlier one that succeeded left an
+    /// event the poll has not collected yet. A wake racing with another
+    /// thread's system call makes its own, rather than trust one that may
+    /// fail.
     pub fn wake(&self) -> Result<()> {
-        if !self.gate.must_write(&self.last_write) {
-            return Ok(());
-        }
-        let result = self.inner.wake();
-        if result.is_err() {
-            self.gate.write_failed(&self.last_write);
-        }
-        result
+        self.gate.wake(&self.last_write, || self.inner.wake())
     }
 }
 

@@ -139,6 +139,37 @@ fn delay_client_prints_responses_in_reverse_order_then_finished() {
 
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot spawn processes")]
+fn delay_client_reports_a_refused_connection() {
+    // A port that was just free: nothing listens there now. The client's
+    // non-blocking connects fail after returning, so the failure must come
+    // from its events (take_error), and the client must still exit.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .unwrap()
+        .to_string();
+    // Bounded without a timeout here: the client gives up by itself
+    // (GRACE) even if no event ever came.
+    let output = example("delay_client", &["--server", &addr, "--scale", "0.1"])
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run delay_client");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(!stdout.contains("FINISHED"), "stdout: {stdout}");
+    assert_eq!(
+        stderr.matches("refused").count(),
+        5,
+        "each of the five requests reports the refusal; stderr: {stderr}"
+    );
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot spawn processes")]
 fn delay_client_rejects_bad_arguments() {
     for args in [&["--scale", "fast"][..], &["--scale", "-1"], &["--bogus"]] {
         let (lines, status) = Running::start("delay_client", args).finish();

@@ -26,8 +26,21 @@
 //!   `wake(&self)` fires with one async-signal-safe syscall (three in
 //!   the eventfd's once-in-2^64 overflow); the portable `Waker` skips it
 //!   while an earlier wake is pending (`wake_gate.rs`).
+//!
+//! Shared by all backends (POSIX calls): `is_blocking_socket(fd)`, the
+//! debug-build check `Registry::register` makes (`blocking_socket.rs`).
+//!
+//! Sources reach `Selector` only through `Registry`'s crate-private hooks
+//! (`register_fd` and friends, `registry.rs`); a backend that can watch
+//! something other than an fd (a kqueue timer, a Windows socket) adds a
+//! method for it here and a hook there.
 
 mod syscall;
+
+#[cfg(all(debug_assertions, not(miri)))]
+mod blocking_socket;
+#[cfg(all(debug_assertions, not(miri)))]
+pub(crate) use self::blocking_socket::is_blocking_socket;
 
 #[cfg(evq_epoll)]
 mod epoll;

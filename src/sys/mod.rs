@@ -2,8 +2,10 @@
 //!
 //! This module is bindgen's output for `wrapper.h` (`<sys/epoll.h>`,
 //! `<sys/eventfd.h>` and `<unistd.h>` on Linux and Android; `<sys/event.h>`
-//! on macOS and the BSDs), restricted by allowlists to the functions, types
-//! and constants evq's backends use.
+//! on macOS and the BSDs; and everywhere `<sys/socket.h>`, `<sys/un.h>`,
+//! `<netinet/in.h>`, `<errno.h>` and `<fcntl.h>` for [`net`](crate::net)),
+//! restricted by allowlists to the functions, types and constants evq's
+//! backends and `net` use.
 //!
 //! The bindings for a target are, by default, the committed file
 //! `src/sys/bindings/<family>/<arch>.rs`, keyed by what the declarations
@@ -42,6 +44,11 @@
 //! functions: evq's MSRV, 1.71, predates `offset_of!`). Note that on x86_64 Linux `epoll_event` is `#[repr(packed)]`
 //! (glibc's `__EPOLL_PACKED`; also on 32-bit x86 with glibc), as is `kevent` on macOS (`packed(4)`): copy
 //! their fields out, never borrow them.
+//!
+//! On glibc, `bind`, `connect` and `accept` take their address as a
+//! transparent union (`__SOCKADDR_ARG`, because `wrapper.h` defines
+//! `_GNU_SOURCE` for `accept4` and `pipe2`), which bindgen renders as a
+//! plain union of pointers; C passes it as a pointer.
 //!
 //! # References
 //! - [`epoll(7)`](https://man7.org/linux/man-pages/man7/epoll.7.html),

@@ -153,3 +153,23 @@ pub fn fd_flags(fd: std::os::fd::RawFd) -> Option<std::ffi::c_int> {
     let flags = unsafe { fcntl(fd, F_GETFD) };
     (flags != -1).then_some(flags)
 }
+
+/// Whether `fd` is in non-blocking mode: `O_NONBLOCK` in
+/// `fcntl(F_GETFL)`, through evq's own bindings.
+pub fn is_nonblocking(fd: &impl std::os::fd::AsRawFd) -> bool {
+    use std::ffi::c_int;
+    // SAFETY: F_GETFL takes no argument; a bad fd is reported as EBADF.
+    let flags = unsafe { evq::sys::fcntl(fd.as_raw_fd(), evq::sys::F_GETFL as c_int) };
+    assert_ne!(flags, -1, "fcntl(F_GETFL): {}", io::Error::last_os_error());
+    flags & evq::sys::O_NONBLOCK as c_int != 0
+}
+
+/// Whether `fd` is close-on-exec: `FD_CLOEXEC` in `fcntl(F_GETFD)`,
+/// through evq's own bindings.
+pub fn is_cloexec(fd: &impl std::os::fd::AsRawFd) -> bool {
+    use std::ffi::c_int;
+    // SAFETY: F_GETFD takes no argument; a bad fd is reported as EBADF.
+    let flags = unsafe { evq::sys::fcntl(fd.as_raw_fd(), evq::sys::F_GETFD as c_int) };
+    assert_ne!(flags, -1, "fcntl(F_GETFD): {}", io::Error::last_os_error());
+    flags & evq::sys::FD_CLOEXEC as c_int != 0
+}

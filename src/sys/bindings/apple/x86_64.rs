@@ -15,10 +15,32 @@ pub const EV_DISPATCH: u32 = 128;
 pub const EV_EOF: u32 = 32768;
 pub const EV_ERROR: u32 = 16384;
 pub const NOTE_TRIGGER: u32 = 16777216;
+pub const SOCK_STREAM: u32 = 1;
+pub const SOCK_DGRAM: u32 = 2;
+pub const SO_REUSEADDR: u32 = 4;
+pub const SO_TYPE: u32 = 4104;
+pub const SO_NOSIGPIPE: u32 = 4130;
+pub const SOL_SOCKET: u32 = 65535;
+pub const AF_UNIX: u32 = 1;
+pub const AF_INET: u32 = 2;
+pub const AF_INET6: u32 = 30;
+pub const SOMAXCONN: u32 = 128;
+pub const O_NONBLOCK: u32 = 4;
 pub const O_CLOEXEC: u32 = 16777216;
+pub const F_GETFD: u32 = 1;
 pub const F_SETFD: u32 = 2;
+pub const F_GETFL: u32 = 3;
+pub const F_SETFL: u32 = 4;
 pub const FD_CLOEXEC: u32 = 1;
+pub const EINPROGRESS: u32 = 36;
+pub type __uint8_t = ::core::ffi::c_uchar;
+pub type __uint16_t = ::core::ffi::c_ushort;
+pub type __uint32_t = ::core::ffi::c_uint;
+pub type __int64_t = ::core::ffi::c_longlong;
+pub type __darwin_socklen_t = __uint32_t;
 pub type __darwin_time_t = ::core::ffi::c_long;
+pub type in_addr_t = __uint32_t;
+pub type in_port_t = __uint16_t;
 #[repr(C, packed(4))]
 #[derive(Debug, Copy, Clone)]
 pub struct kevent {
@@ -111,12 +133,406 @@ fn bindgen_test_layout_timespec() {
         "Offset of field: timespec::tv_nsec",
     );
 }
+pub type sa_family_t = __uint8_t;
+pub type socklen_t = __darwin_socklen_t;
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct sockaddr {
+    pub sa_len: __uint8_t,
+    pub sa_family: sa_family_t,
+    pub sa_data: [::core::ffi::c_char; 14usize],
+}
+#[test]
+fn bindgen_test_layout_sockaddr() {
+    const UNINIT: ::core::mem::MaybeUninit<sockaddr> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<sockaddr>(), 16usize, "Size of sockaddr");
+    assert_eq!(::core::mem::align_of::<sockaddr>(), 1usize, "Alignment of sockaddr");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sa_len) as usize - ptr as usize },
+        0usize,
+        "Offset of field: sockaddr::sa_len",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sa_family) as usize - ptr as usize },
+        1usize,
+        "Offset of field: sockaddr::sa_family",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sa_data) as usize - ptr as usize },
+        2usize,
+        "Offset of field: sockaddr::sa_data",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr_storage {
+    pub ss_len: __uint8_t,
+    pub ss_family: sa_family_t,
+    pub __ss_pad1: [::core::ffi::c_char; 6usize],
+    pub __ss_align: __int64_t,
+    pub __ss_pad2: [::core::ffi::c_char; 112usize],
+}
+#[test]
+fn bindgen_test_layout_sockaddr_storage() {
+    const UNINIT: ::core::mem::MaybeUninit<sockaddr_storage> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<sockaddr_storage>(),
+        128usize,
+        "Size of sockaddr_storage",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<sockaddr_storage>(),
+        8usize,
+        "Alignment of sockaddr_storage",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ss_len) as usize - ptr as usize },
+        0usize,
+        "Offset of field: sockaddr_storage::ss_len",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ss_family) as usize - ptr as usize },
+        1usize,
+        "Offset of field: sockaddr_storage::ss_family",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__ss_pad1) as usize - ptr as usize },
+        2usize,
+        "Offset of field: sockaddr_storage::__ss_pad1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__ss_align) as usize - ptr as usize },
+        8usize,
+        "Offset of field: sockaddr_storage::__ss_align",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__ss_pad2) as usize - ptr as usize },
+        16usize,
+        "Offset of field: sockaddr_storage::__ss_pad2",
+    );
+}
+impl Default for sockaddr_storage {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+extern "C" {
+    pub fn accept(
+        arg1: ::core::ffi::c_int,
+        arg2: *mut sockaddr,
+        arg3: *mut socklen_t,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn bind(
+        arg1: ::core::ffi::c_int,
+        arg2: *const sockaddr,
+        arg3: socklen_t,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn connect(
+        arg1: ::core::ffi::c_int,
+        arg2: *const sockaddr,
+        arg3: socklen_t,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn getsockopt(
+        arg1: ::core::ffi::c_int,
+        arg2: ::core::ffi::c_int,
+        arg3: ::core::ffi::c_int,
+        arg4: *mut ::core::ffi::c_void,
+        arg5: *mut socklen_t,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn listen(
+        arg1: ::core::ffi::c_int,
+        arg2: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn setsockopt(
+        arg1: ::core::ffi::c_int,
+        arg2: ::core::ffi::c_int,
+        arg3: ::core::ffi::c_int,
+        arg4: *const ::core::ffi::c_void,
+        arg5: socklen_t,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn socket(
+        arg1: ::core::ffi::c_int,
+        arg2: ::core::ffi::c_int,
+        arg3: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn socketpair(
+        arg1: ::core::ffi::c_int,
+        arg2: ::core::ffi::c_int,
+        arg3: ::core::ffi::c_int,
+        arg4: *mut ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
 extern "C" {
     pub fn fcntl(
         arg1: ::core::ffi::c_int,
         arg2: ::core::ffi::c_int,
         ...
     ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn pipe2(
+        arg1: *mut ::core::ffi::c_int,
+        arg2: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn pipe(arg1: *mut ::core::ffi::c_int) -> ::core::ffi::c_int;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sockaddr_un {
+    pub sun_len: ::core::ffi::c_uchar,
+    pub sun_family: sa_family_t,
+    pub sun_path: [::core::ffi::c_char; 104usize],
+}
+#[test]
+fn bindgen_test_layout_sockaddr_un() {
+    const UNINIT: ::core::mem::MaybeUninit<sockaddr_un> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<sockaddr_un>(), 106usize, "Size of sockaddr_un");
+    assert_eq!(
+        ::core::mem::align_of::<sockaddr_un>(),
+        1usize,
+        "Alignment of sockaddr_un",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sun_len) as usize - ptr as usize },
+        0usize,
+        "Offset of field: sockaddr_un::sun_len",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sun_family) as usize - ptr as usize },
+        1usize,
+        "Offset of field: sockaddr_un::sun_family",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sun_path) as usize - ptr as usize },
+        2usize,
+        "Offset of field: sockaddr_un::sun_path",
+    );
+}
+impl Default for sockaddr_un {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct in_addr {
+    pub s_addr: in_addr_t,
+}
+#[test]
+fn bindgen_test_layout_in_addr() {
+    const UNINIT: ::core::mem::MaybeUninit<in_addr> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<in_addr>(), 4usize, "Size of in_addr");
+    assert_eq!(::core::mem::align_of::<in_addr>(), 4usize, "Alignment of in_addr");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).s_addr) as usize - ptr as usize },
+        0usize,
+        "Offset of field: in_addr::s_addr",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct sockaddr_in {
+    pub sin_len: __uint8_t,
+    pub sin_family: sa_family_t,
+    pub sin_port: in_port_t,
+    pub sin_addr: in_addr,
+    pub sin_zero: [::core::ffi::c_char; 8usize],
+}
+#[test]
+fn bindgen_test_layout_sockaddr_in() {
+    const UNINIT: ::core::mem::MaybeUninit<sockaddr_in> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<sockaddr_in>(), 16usize, "Size of sockaddr_in");
+    assert_eq!(
+        ::core::mem::align_of::<sockaddr_in>(),
+        4usize,
+        "Alignment of sockaddr_in",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sin_len) as usize - ptr as usize },
+        0usize,
+        "Offset of field: sockaddr_in::sin_len",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sin_family) as usize - ptr as usize },
+        1usize,
+        "Offset of field: sockaddr_in::sin_family",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sin_port) as usize - ptr as usize },
+        2usize,
+        "Offset of field: sockaddr_in::sin_port",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sin_addr) as usize - ptr as usize },
+        4usize,
+        "Offset of field: sockaddr_in::sin_addr",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sin_zero) as usize - ptr as usize },
+        8usize,
+        "Offset of field: sockaddr_in::sin_zero",
+    );
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct in6_addr {
+    pub __u6_addr: in6_addr__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union in6_addr__bindgen_ty_1 {
+    pub __u6_addr8: [__uint8_t; 16usize],
+    pub __u6_addr16: [__uint16_t; 8usize],
+    pub __u6_addr32: [__uint32_t; 4usize],
+}
+#[test]
+fn bindgen_test_layout_in6_addr__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<in6_addr__bindgen_ty_1> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<in6_addr__bindgen_ty_1>(),
+        16usize,
+        "Size of in6_addr__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<in6_addr__bindgen_ty_1>(),
+        4usize,
+        "Alignment of in6_addr__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__u6_addr8) as usize - ptr as usize },
+        0usize,
+        "Offset of field: in6_addr__bindgen_ty_1::__u6_addr8",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__u6_addr16) as usize - ptr as usize },
+        0usize,
+        "Offset of field: in6_addr__bindgen_ty_1::__u6_addr16",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__u6_addr32) as usize - ptr as usize },
+        0usize,
+        "Offset of field: in6_addr__bindgen_ty_1::__u6_addr32",
+    );
+}
+impl Default for in6_addr__bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[test]
+fn bindgen_test_layout_in6_addr() {
+    const UNINIT: ::core::mem::MaybeUninit<in6_addr> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<in6_addr>(), 16usize, "Size of in6_addr");
+    assert_eq!(::core::mem::align_of::<in6_addr>(), 4usize, "Alignment of in6_addr");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__u6_addr) as usize - ptr as usize },
+        0usize,
+        "Offset of field: in6_addr::__u6_addr",
+    );
+}
+impl Default for in6_addr {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct sockaddr_in6 {
+    pub sin6_len: __uint8_t,
+    pub sin6_family: sa_family_t,
+    pub sin6_port: in_port_t,
+    pub sin6_flowinfo: __uint32_t,
+    pub sin6_addr: in6_addr,
+    pub sin6_scope_id: __uint32_t,
+}
+#[test]
+fn bindgen_test_layout_sockaddr_in6() {
+    const UNINIT: ::core::mem::MaybeUninit<sockaddr_in6> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<sockaddr_in6>(), 28usize, "Size of sockaddr_in6");
+    assert_eq!(
+        ::core::mem::align_of::<sockaddr_in6>(),
+        4usize,
+        "Alignment of sockaddr_in6",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sin6_len) as usize - ptr as usize },
+        0usize,
+        "Offset of field: sockaddr_in6::sin6_len",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sin6_family) as usize - ptr as usize },
+        1usize,
+        "Offset of field: sockaddr_in6::sin6_family",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sin6_port) as usize - ptr as usize },
+        2usize,
+        "Offset of field: sockaddr_in6::sin6_port",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sin6_flowinfo) as usize - ptr as usize },
+        4usize,
+        "Offset of field: sockaddr_in6::sin6_flowinfo",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sin6_addr) as usize - ptr as usize },
+        8usize,
+        "Offset of field: sockaddr_in6::sin6_addr",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sin6_scope_id) as usize - ptr as usize },
+        24usize,
+        "Offset of field: sockaddr_in6::sin6_scope_id",
+    );
+}
+impl Default for sockaddr_in6 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
 }
 /// Where these bindings came from: the bindgen version, the target and the C headers.
 pub const GENERATED_FROM: &str = "rust-bindgen 0.73.2 for x86_64-apple-darwin, from libc headers shipped with Zig (the ziglang package on PyPI): any-darwin-any";
