@@ -141,6 +141,8 @@ const KQUEUE_ITEMS: &[Allowlist] = &[
             "EV_(ADD|DELETE|ENABLE|DISABLE|CLEAR|DISPATCH|RECEIPT|ERROR|EOF)",
             "EVFILT_(READ|WRITE)",
             "O_CLOEXEC",
+            // Receipts' errnos the backend tells apart.
+            "EBADF",
         ],
     },
     // Close-on-exec where kqueue1 is missing (src/backend/kqueue.rs)

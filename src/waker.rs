@@ -57,9 +57,9 @@ impl Waker {
     /// A waker whose wakes the poll behind `registry` reports with `token`.
     ///
     /// Makes an `eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)` and one
-    /// `epoll_ctl(EPOLL_CTL_ADD)` call; on kqueue, duplicates the kqueue
-    /// descriptor (its number identifies the user event) and adds the
-    /// `EVFILT_USER` event with one `kevent` call.
+    /// `epoll_ctl(EPOLL_CTL_ADD)` call; on kqueue, adds an `EVFILT_USER`
+    /// event (identified by a number unique in the process, so no
+    /// descriptor is made) with one `kevent` call.
     pub fn new(registry: &Registry, token: Token) -> Result<Waker> {
         let inner = WakerFd::new(registry.selector(), token)?;
         let gate = Arc::clone(registry.wake_gate());

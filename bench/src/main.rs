@@ -8,6 +8,7 @@ mod cpu_idle;
 mod event_loop;
 mod fds;
 mod harness;
+mod load;
 mod loops;
 mod report;
 mod sample;
@@ -28,6 +29,9 @@ const STALL_LIMIT: Duration = Duration::from_secs(120);
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("load") {
+        return exit_code(load::main(&args[1..]));
+    }
     let options = match Options::parse(args.clone()) {
         Ok(options) => options,
         Err(message) => {
@@ -48,6 +52,11 @@ fn main() -> ExitCode {
         } => single(&options, scenario, *case, *kind, *ops),
         Command::Run(scenarios) => run(&options, scenarios, &args),
     };
+    exit_code(result)
+}
+
+/// Success, a failed check (1), or an error (1, after saying what it was).
+fn exit_code(result: io::Result<bool>) -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

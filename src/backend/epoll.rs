@@ -18,6 +18,7 @@ use crate::{sys, Error, Event, Interest, Result, Token, Trigger};
 use std::ffi::c_int;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The kernel's event record: `struct epoll_event`, packed on x86_64.
@@ -26,10 +27,10 @@ pub(crate) type RawEvent = sys::epoll_event;
 /// The most events one `epoll_wait` accepts (the kernel's `EP_MAX_EVENTS`).
 pub(crate) const MAX_EVENTS: usize = c_int::MAX as usize / std::mem::size_of::<RawEvent>();
 
-/// One epoll instance.
+/// A handle to one epoll instance; every clone shares the descriptor.
 #[derive(Debug)]
 pub(crate) struct Selector {
-    epoll: OwnedFd,
+    epoll: Arc<OwnedFd>,
 }
 
 impl Selector {
@@ -42,18 +43,16 @@ impl Selector {
         let fd = check(fd, "epoll_create1", None)?;
         // SAFETY: epoll_create1 succeeded, so `fd` is a new descriptor that
         // nothing else owns; the OwnedFd closes it exactly once.
-        let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
+        let epoll = Arc::new(unsafe { OwnedFd::from_raw_fd(fd) });
         Ok(Selector { epoll })
     }
 
-    /// Another descriptor for the same epoll instance (`F_DUPFD_CLOEXEC`).
+    /// Another handle to the same epoll instance, sharing its descriptor:
+    /// no system call, and no descriptor that could run into the limit.
     pub(crate) fn try_clone(&self) -> Result<Selector> {
-        let epoll = self.epoll.try_clone().map_err(|source| Error::Os {
-            operation: "fcntl(F_DUPFD_CLOEXEC)",
-            fd: Some(self.epoll.as_raw_fd()),
-            source,
-        })?;
-        Ok(Selector { epoll })
+        Ok(Selector {
+            epoll: Arc::clone(&self.epoll),
+        })
     }
 
     /// `epoll_ctl(EPOLL_CTL_ADD)`.

@@ -34,6 +34,7 @@ pub const F_SETFD: u32 = 2;
 pub const F_GETFL: u32 = 3;
 pub const F_SETFL: u32 = 4;
 pub const FD_CLOEXEC: u32 = 1;
+pub const EBADF: u32 = 9;
 pub const EINPROGRESS: u32 = 36;
 pub type __uint8_t = ::core::ffi::c_uchar;
 pub type __uint16_t = ::core::ffi::c_ushort;
