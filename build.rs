@@ -17,9 +17,9 @@
 //!    32-bit x86 does not pack `struct epoll_event` while glibc does.
 //! 3. With the `bindgen` feature, bindgen generates them from `wrapper.h`
 //!    and the target's headers instead (`build/generate.rs`), and
-//!    regenerates every committed file (and proves the targets that share
-//!    one get the same items) for `tests/bindings.rs`
-//!    (`build/regenerate.rs`).
+//!    regenerates every committed file (`build/committed.rs` lists them)
+//!    and proves the targets that share one get the same items
+//!    (`build/regenerate.rs`, `build/same_items.rs`) for `tests/bindings.rs`.
 //!
 //! `--cfg evq_force_kqueue` (in RUSTFLAGS) selects the kqueue backend on
 //! Linux, against libkqueue: it needs the `bindgen` feature,
@@ -37,6 +37,9 @@ use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "bindgen")]
+#[path = "build/committed.rs"]
+mod committed;
 #[cfg(feature = "bindgen")]
 #[path = "build/generate.rs"]
 mod generate;
@@ -330,7 +333,13 @@ fn committed_key(manifest_dir: &Path, os: &str) -> Result<String, String> {
         .find(|(a, e, w, _)| *a == arch && *e == endian && *w == width)
         .map(|(.., stem)| stem)
         .ok_or_else(|| format!("{arch} ({endian}-endian, {width}-bit pointers)"))?;
-    let libc = match (os, env.as_str()) {
+    Ok(libc_key(manifest_dir, family, stem, os, &env))
+}
+
+/// `<family>/<stem>-<libc>` if the target's libc has its own file, else
+/// `<family>/<stem>`.
+fn libc_key(manifest_dir: &Path, family: &str, stem: &str, os: &str, env: &str) -> String {
+    let libc = match (os, env) {
         // bionic declares what musl does (plain pointers for socket
         // addresses): Android takes the musl file.
         ("android", _) => Some("musl"),
@@ -339,8 +348,8 @@ fn committed_key(manifest_dir: &Path, os: &str) -> Result<String, String> {
     };
     let own = libc.map(|libc| format!("{family}/{stem}-{libc}"));
     match own {
-        Some(key) if committed_path(manifest_dir, &key).is_file() => Ok(key),
-        _ => Ok(format!("{family}/{stem}")),
+        Some(key) if committed_path(manifest_dir, &key).is_file() => key,
+        _ => format!("{family}/{stem}"),
     }
 }
 

@@ -2,6 +2,7 @@
 //! feature).
 
 use super::Backend;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -26,7 +27,9 @@ pub fn bindings(
     description: &str,
     origin: &str,
 ) -> Result<String, String> {
-    // bindgen adds these to the clang arguments itself.
+    // bindgen adds these to the clang arguments itself; LIBCLANG_PATH
+    // chooses the libclang.
+    println!("cargo:rerun-if-env-changed=LIBCLANG_PATH");
     for var in [
         "BINDGEN_EXTRA_CLANG_ARGS".to_string(),
         format!("BINDGEN_EXTRA_CLANG_ARGS_{target}"),
@@ -75,11 +78,13 @@ pub fn bindings(
     }
     // libclang aborts bindgen with a panic, not an error, on a target it
     // does not know (LLVM 14 has no loongarch64): report it like one.
-    let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.generate()))
-        .map_err(|_| {
+    let generated = std::panic::catch_unwind(AssertUnwindSafe(|| builder.generate()));
+    let generated = generated.map_err(|_| {
         format!(
-            "libclang {} cannot parse for this target",
-            libclang_version()
+            "{} cannot parse for this target: use a newer libclang (LLVM 16+ for \
+             loongarch64, 17+ for visionOS), e.g. LIBCLANG_PATH=/usr/lib/llvm-19/lib \
+             as .ci/regenerate-bindings sets",
+            bindgen::clang_version().full
         )
     })?;
     let text = generated.map_err(|e| e.to_string())?.to_string();
@@ -156,11 +161,6 @@ fn replace_identifier(text: &str, name: &str, with: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// The version of the libclang bindgen loaded.
-pub fn libclang_version() -> String {
-    bindgen::clang_version().full
 }
 
 /// `-resource-dir=<dir>` for clang's own headers (`stddef.h`, `stdint.h`),

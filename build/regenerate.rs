@@ -1,6 +1,6 @@
-//! The committed bindings: which target and headers make each file, which
-//! other targets it serves, and their regeneration for `tests/bindings.rs`
-//! (part of build.rs, with the `bindgen` feature).
+//! Regenerates the committed bindings (`committed.rs` lists them) for
+//! `tests/bindings.rs`, and finds each target's headers (part of build.rs,
+//! with the `bindgen` feature).
 //!
 //! Every file in `src/sys/bindings/` is regenerated into
 //! `$OUT_DIR/fresh/<family>/<arch>.rs`, or `<arch>.missing` says why it
@@ -10,6 +10,7 @@
 //! `same: <target> (<headers>)`, `DIFFERENT: <target>: <items>` or
 //! `unchecked: <target>: <why>`.
 
+use super::committed::{Committed, Made, Source, COMMITTED};
 use super::{same_items, Backend, COMMITTED_DIR};
 use std::env;
 use std::fmt::Write as _;
@@ -26,386 +27,6 @@ const INCLUDE_VAR: &str = "EVQ_BINDGEN_INCLUDE";
 /// package on PyPI), which holds real libc headers for glibc, musl, macOS
 /// and the BSDs.
 const ZIG_INCLUDE_VAR: &str = "EVQ_ZIG_LIBC_INCLUDE";
-
-/// Where a target's headers come from.
-#[derive(Clone, Copy)]
-enum Source {
-    /// A Debian package, and the include directories it installs.
-    Debian(&'static str, &'static [&'static str]),
-    /// Directories under Zig's `lib/libc/include` (Zig's own order:
-    /// arch-libc, generic libc, arch-OS, generic OS), and defines Zig
-    /// passes itself.
-    Zig(&'static [&'static str], &'static [&'static str]),
-    /// Nothing packaged here: only `EVQ_BINDGEN_INCLUDE_<target>`.
-    Configured(&'static str),
-}
-
-/// A target and the headers its bindings are made from.
-struct Made {
-    target: &'static str,
-    source: Source,
-}
-
-/// One committed file.
-struct Committed {
-    /// `<family>/<arch>`: its path under `src/sys/bindings/`.
-    key: &'static str,
-    /// What it is, for its first line.
-    description: &'static str,
-    /// The target and headers that make it.
-    made_from: Made,
-    /// The other targets it serves, each checked against its own headers.
-    serves: &'static [Made],
-}
-
-const fn debian(package: &'static str, dirs: &'static [&'static str]) -> Source {
-    Source::Debian(package, dirs)
-}
-
-const fn zig(dirs: &'static [&'static str]) -> Source {
-    Source::Zig(dirs, &[])
-}
-
-const NO_NDK: Source = Source::Configured(
-    "Android's bionic headers are not packaged here: point EVQ_BINDGEN_INCLUDE_<target> at an \
-     NDK sysroot's usr/include and usr/include/<arch>-linux-android",
-);
-
-/// Every committed file. To add one, add its row, create the empty file
-/// and bless (README.md, "Bindings").
-const COMMITTED: &[Committed] = &[
-    // Two files per architecture: glibc's headers, and musl's, which
-    // also serve Android. The ABI is the kernel's in both, but the
-    // declarations differ: glibc (with _GNU_SOURCE) passes socket
-    // addresses as a transparent union and names in6_addr's fields and
-    // SOMAXCONN differently; bionic declares them as musl does (plain
-    // pointers).
-    Committed {
-        key: "linux/x86_64",
-        description: "Linux on x86_64 with glibc",
-        made_from: Made {
-            target: "x86_64-unknown-linux-gnu",
-            source: debian(
-                "libc6-dev",
-                &["/usr/include/x86_64-linux-gnu", "/usr/include"],
-            ),
-        },
-        serves: &[],
-    },
-    Committed {
-        key: "linux/x86_64-musl",
-        description: "Linux on x86_64 with musl, and Android (bionic)",
-        made_from: Made {
-            target: "x86_64-unknown-linux-musl",
-            source: zig(&[
-                "x86_64-linux-musl",
-                "generic-musl",
-                "x86-linux-any",
-                "any-linux-any",
-            ]),
-        },
-        serves: &[Made {
-            target: "x86_64-linux-android",
-            source: NO_NDK,
-        }],
-    },
-    Committed {
-        key: "linux/x86",
-        description: "Linux on 32-bit x86 with glibc",
-        made_from: Made {
-            target: "i686-unknown-linux-gnu",
-            source: debian("libc6-dev-i386-cross", &["/usr/i686-linux-gnu/include"]),
-        },
-        serves: &[],
-    },
-    // glibc packs `struct epoll_event` on 32-bit x86 too (alignment 1),
-    // musl and bionic only on x86_64 (alignment 4; same size and offsets).
-    Committed {
-        key: "linux/x86-musl",
-        description: "Linux on 32-bit x86 with musl, and Android (bionic)",
-        made_from: Made {
-            target: "i686-unknown-linux-musl",
-            source: zig(&[
-                "x86-linux-musl",
-                "generic-musl",
-                "x86-linux-any",
-                "any-linux-any",
-            ]),
-        },
-        serves: &[Made {
-            target: "i686-linux-android",
-            source: NO_NDK,
-        }],
-    },
-    Committed {
-        key: "linux/aarch64",
-        description: "Linux on aarch64 with glibc",
-        made_from: Made {
-            target: "aarch64-unknown-linux-gnu",
-            source: debian("libc6-dev-arm64-cross", &["/usr/aarch64-linux-gnu/include"]),
-        },
-        serves: &[],
-    },
-    Committed {
-        key: "linux/aarch64-musl",
-        description: "Linux on aarch64 with musl, and Android (bionic)",
-        made_from: Made {
-            target: "aarch64-unknown-linux-musl",
-            source: zig(&[
-                "aarch64-linux-musl",
-                "generic-musl",
-                "aarch64-linux-any",
-                "any-linux-any",
-            ]),
-        },
-        serves: &[Made {
-            target: "aarch64-linux-android",
-            source: NO_NDK,
-        }],
-    },
-    Committed {
-        key: "linux/arm",
-        description: "Linux on 32-bit Arm with glibc",
-        made_from: Made {
-            target: "armv7-unknown-linux-gnueabihf",
-            source: debian(
-                "libc6-dev-armhf-cross",
-                &["/usr/arm-linux-gnueabihf/include"],
-            ),
-        },
-        serves: &[],
-    },
-    Committed {
-        key: "linux/arm-musl",
-        description: "Linux on 32-bit Arm with musl, and Android (bionic)",
-        made_from: Made {
-            target: "armv7-unknown-linux-musleabihf",
-            source: zig(&[
-                "arm-linux-musl",
-                "generic-musl",
-                "arm-linux-any",
-                "any-linux-any",
-            ]),
-        },
-        serves: &[Made {
-            target: "armv7-linux-androideabi",
-            source: NO_NDK,
-        }],
-    },
-    Committed {
-        key: "linux/riscv64",
-        description: "Linux on riscv64 with glibc",
-        made_from: Made {
-            target: "riscv64gc-unknown-linux-gnu",
-            source: debian(
-                "libc6-dev-riscv64-cross",
-                &["/usr/riscv64-linux-gnu/include"],
-            ),
-        },
-        serves: &[],
-    },
-    Committed {
-        key: "linux/riscv64-musl",
-        description: "Linux on riscv64 with musl",
-        made_from: Made {
-            target: "riscv64gc-unknown-linux-musl",
-            source: zig(&[
-                "riscv64-linux-musl",
-                "generic-musl",
-                "riscv-linux-any",
-                "any-linux-any",
-            ]),
-        },
-        serves: &[],
-    },
-    Committed {
-        key: "linux/powerpc64le",
-        description: "Linux on little-endian powerpc64 with glibc",
-        made_from: Made {
-            target: "powerpc64le-unknown-linux-gnu",
-            source: debian(
-                "libc6-dev-ppc64el-cross",
-                &["/usr/powerpc64le-linux-gnu/include"],
-            ),
-        },
-        serves: &[],
-    },
-    Committed {
-        key: "linux/powerpc64le-musl",
-        description: "Linux on little-endian powerpc64 with musl",
-        made_from: Made {
-            target: "powerpc64le-unknown-linux-musl",
-            source: zig(&[
-                "powerpc64-linux-musl",
-                "generic-musl",
-                "powerpc-linux-any",
-                "any-linux-any",
-            ]),
-        },
-        serves: &[],
-    },
-    Committed {
-        key: "linux/s390x",
-        description: "Linux on s390x with glibc",
-        made_from: Made {
-            target: "s390x-unknown-linux-gnu",
-            source: debian("libc6-dev-s390x-cross", &["/usr/s390x-linux-gnu/include"]),
-        },
-        serves: &[],
-    },
-    Committed {
-        key: "linux/s390x-musl",
-        description: "Linux on s390x with musl",
-        made_from: Made {
-            target: "s390x-unknown-linux-musl",
-            source: zig(&[
-                "s390x-linux-musl",
-                "generic-musl",
-                "s390x-linux-any",
-                "any-linux-any",
-            ]),
-        },
-        serves: &[],
-    },
-    Committed {
-        key: "linux/loongarch64",
-        description: "Linux on loongarch64 with glibc",
-        made_from: Made {
-            target: "loongarch64-unknown-linux-gnu",
-            // Debian 12 has no loongarch64 cross headers. Zig passes the
-            // glibc version it targets; 2.36 is the first with loongarch.
-            source: Source::Zig(
-                &[
-                    "loongarch-linux-gnu",
-                    "generic-glibc",
-                    "loongarch-linux-any",
-                    "any-linux-any",
-                ],
-                &["-D__GLIBC_MINOR__=36"],
-            ),
-        },
-        serves: &[],
-    },
-    Committed {
-        key: "linux/loongarch64-musl",
-        description: "Linux on loongarch64 with musl",
-        made_from: Made {
-            target: "loongarch64-unknown-linux-musl",
-            source: zig(&[
-                "loongarch64-linux-musl",
-                "generic-musl",
-                "loongarch-linux-any",
-                "any-linux-any",
-            ]),
-        },
-        serves: &[],
-    },
-    Committed {
-        key: "apple/x86_64",
-        description: "Apple's OSes on x86_64 (macOS; the iOS, tvOS and watchOS simulators)",
-        made_from: Made {
-            target: "x86_64-apple-darwin",
-            source: zig(&["any-darwin-any"]),
-        },
-        serves: &[
-            Made {
-                target: "x86_64-apple-ios",
-                source: zig(&["any-darwin-any"]),
-            },
-            Made {
-                target: "x86_64-apple-tvos",
-                source: zig(&["any-darwin-any"]),
-            },
-            Made {
-                target: "x86_64-apple-watchos-sim",
-                source: zig(&["any-darwin-any"]),
-            },
-        ],
-    },
-    Committed {
-        key: "apple/aarch64",
-        description:
-            "Apple's OSes on aarch64 (macOS, iOS, tvOS, watchOS, visionOS and their simulators)",
-        made_from: Made {
-            target: "aarch64-apple-darwin",
-            source: zig(&["any-darwin-any"]),
-        },
-        serves: &[
-            Made {
-                target: "aarch64-apple-ios",
-                source: zig(&["any-darwin-any"]),
-            },
-            Made {
-                target: "aarch64-apple-ios-sim",
-                source: zig(&["any-darwin-any"]),
-            },
-            Made {
-                target: "aarch64-apple-ios-macabi",
-                source: zig(&["any-darwin-any"]),
-            },
-            Made {
-                target: "aarch64-apple-tvos",
-                source: zig(&["any-darwin-any"]),
-            },
-            Made {
-                target: "aarch64-apple-tvos-sim",
-                source: zig(&["any-darwin-any"]),
-            },
-            Made {
-                target: "aarch64-apple-watchos",
-                source: zig(&["any-darwin-any"]),
-            },
-            Made {
-                target: "aarch64-apple-watchos-sim",
-                source: zig(&["any-darwin-any"]),
-            },
-            Made {
-                target: "aarch64-apple-visionos",
-                source: zig(&["any-darwin-any"]),
-            },
-            Made {
-                target: "aarch64-apple-visionos-sim",
-                source: zig(&["any-darwin-any"]),
-            },
-        ],
-    },
-    Committed {
-        key: "freebsd/x86_64",
-        description: "FreeBSD on x86_64",
-        made_from: Made {
-            target: "x86_64-unknown-freebsd",
-            source: zig(&["x86_64-freebsd-none", "generic-freebsd"]),
-        },
-        serves: &[],
-    },
-    Committed {
-        key: "freebsd/aarch64",
-        description: "FreeBSD on aarch64",
-        made_from: Made {
-            target: "aarch64-unknown-freebsd",
-            source: zig(&["aarch64-freebsd-none", "generic-freebsd"]),
-        },
-        serves: &[],
-    },
-    Committed {
-        key: "netbsd/x86_64",
-        description: "NetBSD on x86_64",
-        made_from: Made {
-            target: "x86_64-unknown-netbsd",
-            source: zig(&["x86_64-netbsd-none", "generic-netbsd"]),
-        },
-        serves: &[],
-    },
-    Committed {
-        key: "openbsd/x86_64",
-        description: "OpenBSD on x86_64",
-        made_from: Made {
-            target: "x86_64-unknown-openbsd",
-            source: zig(&["x86_64-openbsd-none", "generic-openbsd"]),
-        },
-        serves: &[],
-    },
-];
 
 /// A header set: clang arguments that search it, and where it comes from
 /// for the bindings' `GENERATED_FROM`.
@@ -475,7 +96,7 @@ pub fn committed(manifest_dir: &Path, out_dir: &Path) {
             let out = fresh_dir.join(family);
             fs::create_dir_all(&out).expect("OUT_DIR is writable");
             let Some(file) = COMMITTED.iter().find(|file| file.key == key) else {
-                let why = format!("{key} has no row in COMMITTED (build/regenerate.rs)");
+                let why = format!("{key} has no row in COMMITTED (build/committed.rs)");
                 fs::write(out.join(format!("{arch}.missing")), why).expect("OUT_DIR is writable");
                 continue;
             };
@@ -566,18 +187,14 @@ fn committed_key_of(manifest_dir: &Path, target: &str) -> Option<String> {
         "loongarch64" => ("loongarch64", "little", "64"),
         _ => return None,
     };
-    let family = super::os_family(target_os(target)?)?;
+    let os = target_os(target)?;
+    let family = super::os_family(os)?;
     let stem = super::ARCHES
         .iter()
         .find(|(a, e, w, _)| (*a, *e, *w) == (arch, endian, width))?
         .3;
-    // Android takes the musl file (see `committed_key` in build.rs).
-    let libc = (target.contains("android") || target.contains("musl")).then_some("musl");
-    let own = libc.map(|libc| format!("{family}/{stem}-{libc}"));
-    match own {
-        Some(key) if super::committed_path(manifest_dir, &key).is_file() => Some(key),
-        _ => Some(format!("{family}/{stem}")),
-    }
+    let env = if target.contains("musl") { "musl" } else { "" };
+    Some(super::libc_key(manifest_dir, family, stem, os, env))
 }
 
 /// The OS of a target triple, as `CARGO_CFG_TARGET_OS` spells it.
