@@ -19,10 +19,13 @@
 /// # fn main() -> evq::Result<()> {
 /// let poll = Poll::new()?;
 /// match poll.backend() {
-///     Backend::Epoll | Backend::IoUring => assert!(cfg!(target_os = "linux") || cfg!(target_os = "android")),
-///     Backend::Kqueue => assert!(!cfg!(target_os = "linux")),
-///     _ => {}
+///     Backend::Epoll | Backend::IoUring => println!("a Linux kernel queue"),
+///     Backend::Kqueue => println!("kqueue"),
+///     other => println!("{other:?}"),
 /// }
+/// // Only a backend this build has can be asked for.
+/// # #[cfg(not(feature = "io-uring"))]
+/// assert!(Poll::with_backend(Backend::IoUring).is_err());
 /// # Ok(())
 /// # }
 /// ```

@@ -107,10 +107,10 @@ impl Poll {
     /// ```
     /// use evq::{Backend, Poll};
     /// # fn main() -> evq::Result<()> {
-    /// # #[cfg(any(target_os = "linux", target_os = "android"))] {
-    /// let poll = Poll::with_backend(Backend::Epoll)?;
-    /// assert_eq!(poll.backend(), Backend::Epoll);
-    /// # }
+    /// // The backend `Poll::new` chose here can always be asked for by name.
+    /// let chosen = Poll::new()?.backend();
+    /// let poll = Poll::with_backend(chosen)?;
+    /// assert_eq!(poll.backend(), chosen);
     /// # Ok(())
     /// # }
     /// ```
