@@ -415,10 +415,24 @@ mod generate {
                  Do not edit; regenerate (README.md, \"Bindings\")."
             ));
         let builder = match backend {
+            // One line per purpose: Poll and Waker; epoll_pwait2 and
+            // pidfd_open by number; Timer; Signals; ChildExit.
             Backend::Epoll => builder
                 .allowlist_function("epoll_create1|epoll_ctl|epoll_wait|eventfd|read|write")
+                .allowlist_function("syscall")
+                .allowlist_function("timerfd_create|timerfd_settime")
+                .allowlist_function("signalfd|sigemptyset|sigaddset|sigdelset|pthread_sigmask|kill")
+                .allowlist_function("waitid")
                 .allowlist_type("EPOLL_EVENTS")
-                .allowlist_var("EPOLL_CTL_(ADD|MOD|DEL)|EPOLL_CLOEXEC|EFD_(CLOEXEC|NONBLOCK)"),
+                .allowlist_type("__kernel_timespec")
+                .allowlist_type("itimerspec")
+                .allowlist_type("signalfd_siginfo")
+                .allowlist_type("siginfo_t|idtype_t")
+                .allowlist_var("EPOLL_CTL_(ADD|MOD|DEL)|EPOLL_CLOEXEC|EFD_(CLOEXEC|NONBLOCK)")
+                .allowlist_var("SYS_(epoll_pwait2|pidfd_open)")
+                .allowlist_var("CLOCK_MONOTONIC|TFD_(CLOEXEC|NONBLOCK)")
+                .allowlist_var("SFD_(CLOEXEC|NONBLOCK)|SIG_(BLOCK|UNBLOCK|SETMASK)|SIG[A-Z]+[0-9]*")
+                .allowlist_var("P_PIDFD|WEXITED|WNOHANG|CLD_(EXITED|KILLED|DUMPED)|__WCOREFLAG"),
             // `kevent` is a struct and a function; `Default` builds the
             // struct (EV_SET is a macro bindgen cannot translate) whatever
             // extra fields an OS adds.

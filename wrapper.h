@@ -7,9 +7,22 @@
  * kqueue on Linux, through libkqueue's <sys/event.h>.
  */
 #if defined(__linux__) && !defined(EVQ_FORCE_KQUEUE)
+/* Poll, Waker */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+/* epoll_pwait2 and pidfd_open, called by number: struct __kernel_timespec
+ * and the SYS_ numbers are the kernel's ABI, whatever the libc version */
+#include <linux/time_types.h>
+#include <sys/syscall.h>
+/* Timer */
+#include <sys/timerfd.h>
+#include <time.h>
+/* Signals */
+#include <signal.h>
+#include <sys/signalfd.h>
+/* ChildExit */
+#include <sys/wait.h>
 #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
     defined(__OpenBSD__) || defined(__DragonFly__) || defined(EVQ_FORCE_KQUEUE)
 #include <sys/types.h>

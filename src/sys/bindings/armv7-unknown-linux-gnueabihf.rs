@@ -5,6 +5,89 @@
 pub const EPOLL_CTL_ADD: u32 = 1;
 pub const EPOLL_CTL_DEL: u32 = 2;
 pub const EPOLL_CTL_MOD: u32 = 3;
+pub const SYS_epoll_pwait2: u32 = 441;
+pub const SYS_pidfd_open: u32 = 434;
+pub const CLOCK_MONOTONIC: u32 = 1;
+pub const SIGINT: u32 = 2;
+pub const SIGILL: u32 = 4;
+pub const SIGABRT: u32 = 6;
+pub const SIGFPE: u32 = 8;
+pub const SIGSEGV: u32 = 11;
+pub const SIGTERM: u32 = 15;
+pub const SIGHUP: u32 = 1;
+pub const SIGQUIT: u32 = 3;
+pub const SIGTRAP: u32 = 5;
+pub const SIGKILL: u32 = 9;
+pub const SIGPIPE: u32 = 13;
+pub const SIGALRM: u32 = 14;
+pub const SIGIOT: u32 = 6;
+pub const SIGSTKFLT: u32 = 16;
+pub const SIGPWR: u32 = 30;
+pub const SIGBUS: u32 = 7;
+pub const SIGSYS: u32 = 31;
+pub const SIGURG: u32 = 23;
+pub const SIGSTOP: u32 = 19;
+pub const SIGTSTP: u32 = 20;
+pub const SIGCONT: u32 = 18;
+pub const SIGCHLD: u32 = 17;
+pub const SIGTTIN: u32 = 21;
+pub const SIGTTOU: u32 = 22;
+pub const SIGPOLL: u32 = 29;
+pub const SIGXFSZ: u32 = 25;
+pub const SIGXCPU: u32 = 24;
+pub const SIGVTALRM: u32 = 26;
+pub const SIGPROF: u32 = 27;
+pub const SIGUSR1: u32 = 10;
+pub const SIGUSR2: u32 = 12;
+pub const SIGWINCH: u32 = 28;
+pub const SIGIO: u32 = 29;
+pub const SIGCLD: u32 = 17;
+pub const SIG_BLOCK: u32 = 0;
+pub const SIG_UNBLOCK: u32 = 1;
+pub const SIG_SETMASK: u32 = 2;
+pub const SIGSTKSZ: u32 = 8192;
+pub const WNOHANG: u32 = 1;
+pub const WEXITED: u32 = 4;
+pub const __WCOREFLAG: u32 = 128;
+pub type __uint32_t = ::core::ffi::c_uint;
+pub type __uid_t = ::core::ffi::c_uint;
+pub type __pid_t = ::core::ffi::c_int;
+pub type __clock_t = ::core::ffi::c_long;
+pub type __id_t = ::core::ffi::c_uint;
+pub type __time_t = ::core::ffi::c_long;
+pub type __clockid_t = ::core::ffi::c_int;
+pub type __syscall_slong_t = ::core::ffi::c_long;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct __sigset_t {
+    pub __val: [::core::ffi::c_ulong; 32usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of __sigset_t"][::core::mem::size_of::<__sigset_t>() - 128usize];
+    ["Alignment of __sigset_t"][::core::mem::align_of::<__sigset_t>() - 4usize];
+    [
+        "Offset of field: __sigset_t::__val",
+    ][::core::mem::offset_of!(__sigset_t, __val) - 0usize];
+};
+pub type sigset_t = __sigset_t;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct timespec {
+    pub tv_sec: __time_t,
+    pub tv_nsec: __syscall_slong_t,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of timespec"][::core::mem::size_of::<timespec>() - 8usize];
+    ["Alignment of timespec"][::core::mem::align_of::<timespec>() - 4usize];
+    [
+        "Offset of field: timespec::tv_sec",
+    ][::core::mem::offset_of!(timespec, tv_sec) - 0usize];
+    [
+        "Offset of field: timespec::tv_nsec",
+    ][::core::mem::offset_of!(timespec, tv_nsec) - 4usize];
+};
 pub const EPOLL_CLOEXEC: _bindgen_ty_1 = 524288;
 pub type _bindgen_ty_1 = ::core::ffi::c_uint;
 pub const EPOLLIN: EPOLL_EVENTS = 1;
@@ -108,6 +191,543 @@ unsafe extern "C" {
         __buf: *const ::core::ffi::c_void,
         __n: usize,
     ) -> isize;
+}
+unsafe extern "C" {
+    pub fn syscall(__sysno: ::core::ffi::c_long, ...) -> ::core::ffi::c_long;
+}
+pub type __kernel_time64_t = ::core::ffi::c_longlong;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct __kernel_timespec {
+    pub tv_sec: __kernel_time64_t,
+    pub tv_nsec: ::core::ffi::c_longlong,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of __kernel_timespec"][::core::mem::size_of::<__kernel_timespec>() - 16usize];
+    [
+        "Alignment of __kernel_timespec",
+    ][::core::mem::align_of::<__kernel_timespec>() - 8usize];
+    [
+        "Offset of field: __kernel_timespec::tv_sec",
+    ][::core::mem::offset_of!(__kernel_timespec, tv_sec) - 0usize];
+    [
+        "Offset of field: __kernel_timespec::tv_nsec",
+    ][::core::mem::offset_of!(__kernel_timespec, tv_nsec) - 8usize];
+};
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct itimerspec {
+    pub it_interval: timespec,
+    pub it_value: timespec,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of itimerspec"][::core::mem::size_of::<itimerspec>() - 16usize];
+    ["Alignment of itimerspec"][::core::mem::align_of::<itimerspec>() - 4usize];
+    [
+        "Offset of field: itimerspec::it_interval",
+    ][::core::mem::offset_of!(itimerspec, it_interval) - 0usize];
+    [
+        "Offset of field: itimerspec::it_value",
+    ][::core::mem::offset_of!(itimerspec, it_value) - 8usize];
+};
+pub const TFD_CLOEXEC: _bindgen_ty_6 = 524288;
+pub const TFD_NONBLOCK: _bindgen_ty_6 = 2048;
+pub type _bindgen_ty_6 = ::core::ffi::c_uint;
+unsafe extern "C" {
+    pub fn timerfd_create(
+        __clock_id: __clockid_t,
+        __flags: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn timerfd_settime(
+        __ufd: ::core::ffi::c_int,
+        __flags: ::core::ffi::c_int,
+        __utmr: *const itimerspec,
+        __otmr: *mut itimerspec,
+    ) -> ::core::ffi::c_int;
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union sigval {
+    pub sival_int: ::core::ffi::c_int,
+    pub sival_ptr: *mut ::core::ffi::c_void,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of sigval"][::core::mem::size_of::<sigval>() - 4usize];
+    ["Alignment of sigval"][::core::mem::align_of::<sigval>() - 4usize];
+    [
+        "Offset of field: sigval::sival_int",
+    ][::core::mem::offset_of!(sigval, sival_int) - 0usize];
+    [
+        "Offset of field: sigval::sival_ptr",
+    ][::core::mem::offset_of!(sigval, sival_ptr) - 0usize];
+};
+pub type __sigval_t = sigval;
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct siginfo_t {
+    pub si_signo: ::core::ffi::c_int,
+    pub si_errno: ::core::ffi::c_int,
+    pub si_code: ::core::ffi::c_int,
+    pub _sifields: siginfo_t__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union siginfo_t__bindgen_ty_1 {
+    pub _pad: [::core::ffi::c_int; 29usize],
+    pub _kill: siginfo_t__bindgen_ty_1__bindgen_ty_1,
+    pub _timer: siginfo_t__bindgen_ty_1__bindgen_ty_2,
+    pub _rt: siginfo_t__bindgen_ty_1__bindgen_ty_3,
+    pub _sigchld: siginfo_t__bindgen_ty_1__bindgen_ty_4,
+    pub _sigfault: siginfo_t__bindgen_ty_1__bindgen_ty_5,
+    pub _sigpoll: siginfo_t__bindgen_ty_1__bindgen_ty_6,
+    pub _sigsys: siginfo_t__bindgen_ty_1__bindgen_ty_7,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_1 {
+    pub si_pid: __pid_t,
+    pub si_uid: __uid_t,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1::si_pid",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_1, si_pid) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1::si_uid",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_1, si_uid) - 4usize];
+};
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_2 {
+    pub si_tid: ::core::ffi::c_int,
+    pub si_overrun: ::core::ffi::c_int,
+    pub si_sigval: __sigval_t,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_2",
+    ][::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_2>() - 12usize];
+    [
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_2",
+    ][::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_2::si_tid",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_2, si_tid) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_2::si_overrun",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_2, si_overrun)
+        - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_2::si_sigval",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_2, si_sigval)
+        - 8usize];
+};
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_3 {
+    pub si_pid: __pid_t,
+    pub si_uid: __uid_t,
+    pub si_sigval: __sigval_t,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_3",
+    ][::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_3>() - 12usize];
+    [
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_3",
+    ][::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_3>() - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_3::si_pid",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_3, si_pid) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_3::si_uid",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_3, si_uid) - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_3::si_sigval",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_3, si_sigval)
+        - 8usize];
+};
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_4 {
+    pub si_pid: __pid_t,
+    pub si_uid: __uid_t,
+    pub si_status: ::core::ffi::c_int,
+    pub si_utime: __clock_t,
+    pub si_stime: __clock_t,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_4",
+    ][::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_4>() - 20usize];
+    [
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_4",
+    ][::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_4>() - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_4::si_pid",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_4, si_pid) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_4::si_uid",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_4, si_uid) - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_4::si_status",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_4, si_status)
+        - 8usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_4::si_utime",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_4, si_utime)
+        - 12usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_4::si_stime",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_4, si_stime)
+        - 16usize];
+};
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_5 {
+    pub si_addr: *mut ::core::ffi::c_void,
+    pub si_addr_lsb: ::core::ffi::c_short,
+    pub _bounds: siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1 {
+    pub _addr_bnd: siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1,
+    pub _pkey: __uint32_t,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1 {
+    pub _lower: *mut ::core::ffi::c_void,
+    pub _upper: *mut ::core::ffi::c_void,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::size_of::<
+        siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1,
+    >() - 8usize];
+    [
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::align_of::<
+        siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1,
+    >() - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1::_lower",
+    ][::core::mem::offset_of!(
+        siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1, _lower
+    ) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1::_upper",
+    ][::core::mem::offset_of!(
+        siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1, _upper
+    ) - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1",
+    ][::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1>()
+        - 8usize];
+    [
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1",
+    ][::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1>()
+        - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1::_addr_bnd",
+    ][::core::mem::offset_of!(
+        siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1, _addr_bnd
+    ) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1::_pkey",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1, _pkey)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_5",
+    ][::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_5>() - 16usize];
+    [
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_5",
+    ][::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_5>() - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_5::si_addr",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_5, si_addr) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_5::si_addr_lsb",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_5, si_addr_lsb)
+        - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_5::_bounds",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_5, _bounds) - 8usize];
+};
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_6 {
+    pub si_band: ::core::ffi::c_long,
+    pub si_fd: ::core::ffi::c_int,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_6",
+    ][::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_6>() - 8usize];
+    [
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_6",
+    ][::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_6>() - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_6::si_band",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_6, si_band) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_6::si_fd",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_6, si_fd) - 4usize];
+};
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_7 {
+    pub _call_addr: *mut ::core::ffi::c_void,
+    pub _syscall: ::core::ffi::c_int,
+    pub _arch: ::core::ffi::c_uint,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_7",
+    ][::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_7>() - 12usize];
+    [
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_7",
+    ][::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_7>() - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_7::_call_addr",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_7, _call_addr)
+        - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_7::_syscall",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_7, _syscall) - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_7::_arch",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1__bindgen_ty_7, _arch) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of siginfo_t__bindgen_ty_1",
+    ][::core::mem::size_of::<siginfo_t__bindgen_ty_1>() - 116usize];
+    [
+        "Alignment of siginfo_t__bindgen_ty_1",
+    ][::core::mem::align_of::<siginfo_t__bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1::_pad",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1, _pad) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1::_kill",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1, _kill) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1::_timer",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1, _timer) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1::_rt",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1, _rt) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1::_sigchld",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1, _sigchld) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1::_sigfault",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1, _sigfault) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1::_sigpoll",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1, _sigpoll) - 0usize];
+    [
+        "Offset of field: siginfo_t__bindgen_ty_1::_sigsys",
+    ][::core::mem::offset_of!(siginfo_t__bindgen_ty_1, _sigsys) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of siginfo_t"][::core::mem::size_of::<siginfo_t>() - 128usize];
+    ["Alignment of siginfo_t"][::core::mem::align_of::<siginfo_t>() - 4usize];
+    [
+        "Offset of field: siginfo_t::si_signo",
+    ][::core::mem::offset_of!(siginfo_t, si_signo) - 0usize];
+    [
+        "Offset of field: siginfo_t::si_errno",
+    ][::core::mem::offset_of!(siginfo_t, si_errno) - 4usize];
+    [
+        "Offset of field: siginfo_t::si_code",
+    ][::core::mem::offset_of!(siginfo_t, si_code) - 8usize];
+    [
+        "Offset of field: siginfo_t::_sifields",
+    ][::core::mem::offset_of!(siginfo_t, _sifields) - 12usize];
+};
+pub const CLD_EXITED: _bindgen_ty_13 = 1;
+pub const CLD_KILLED: _bindgen_ty_13 = 2;
+pub const CLD_DUMPED: _bindgen_ty_13 = 3;
+pub const CLD_TRAPPED: _bindgen_ty_13 = 4;
+pub const CLD_STOPPED: _bindgen_ty_13 = 5;
+pub const CLD_CONTINUED: _bindgen_ty_13 = 6;
+pub type _bindgen_ty_13 = ::core::ffi::c_uint;
+unsafe extern "C" {
+    pub fn kill(__pid: __pid_t, __sig: ::core::ffi::c_int) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sigemptyset(__set: *mut sigset_t) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sigaddset(
+        __set: *mut sigset_t,
+        __signo: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sigdelset(
+        __set: *mut sigset_t,
+        __signo: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn pthread_sigmask(
+        __how: ::core::ffi::c_int,
+        __newmask: *const __sigset_t,
+        __oldmask: *mut __sigset_t,
+    ) -> ::core::ffi::c_int;
+}
+pub const SFD_CLOEXEC: _bindgen_ty_18 = 524288;
+pub const SFD_NONBLOCK: _bindgen_ty_18 = 2048;
+pub type _bindgen_ty_18 = ::core::ffi::c_uint;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct signalfd_siginfo {
+    pub ssi_signo: u32,
+    pub ssi_errno: i32,
+    pub ssi_code: i32,
+    pub ssi_pid: u32,
+    pub ssi_uid: u32,
+    pub ssi_fd: i32,
+    pub ssi_tid: u32,
+    pub ssi_band: u32,
+    pub ssi_overrun: u32,
+    pub ssi_trapno: u32,
+    pub ssi_status: i32,
+    pub ssi_int: i32,
+    pub ssi_ptr: u64,
+    pub ssi_utime: u64,
+    pub ssi_stime: u64,
+    pub ssi_addr: u64,
+    pub ssi_addr_lsb: u16,
+    pub __pad2: u16,
+    pub ssi_syscall: i32,
+    pub ssi_call_addr: u64,
+    pub ssi_arch: u32,
+    pub __pad: [u8; 28usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of signalfd_siginfo"][::core::mem::size_of::<signalfd_siginfo>() - 128usize];
+    [
+        "Alignment of signalfd_siginfo",
+    ][::core::mem::align_of::<signalfd_siginfo>() - 8usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_signo",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_signo) - 0usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_errno",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_errno) - 4usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_code",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_code) - 8usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_pid",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_pid) - 12usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_uid",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_uid) - 16usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_fd",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_fd) - 20usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_tid",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_tid) - 24usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_band",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_band) - 28usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_overrun",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_overrun) - 32usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_trapno",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_trapno) - 36usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_status",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_status) - 40usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_int",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_int) - 44usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_ptr",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_ptr) - 48usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_utime",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_utime) - 56usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_stime",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_stime) - 64usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_addr",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_addr) - 72usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_addr_lsb",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_addr_lsb) - 80usize];
+    [
+        "Offset of field: signalfd_siginfo::__pad2",
+    ][::core::mem::offset_of!(signalfd_siginfo, __pad2) - 82usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_syscall",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_syscall) - 84usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_call_addr",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_call_addr) - 88usize];
+    [
+        "Offset of field: signalfd_siginfo::ssi_arch",
+    ][::core::mem::offset_of!(signalfd_siginfo, ssi_arch) - 96usize];
+    [
+        "Offset of field: signalfd_siginfo::__pad",
+    ][::core::mem::offset_of!(signalfd_siginfo, __pad) - 100usize];
+};
+unsafe extern "C" {
+    pub fn signalfd(
+        __fd: ::core::ffi::c_int,
+        __mask: *const sigset_t,
+        __flags: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+pub const P_ALL: idtype_t = 0;
+pub const P_PID: idtype_t = 1;
+pub const P_PGID: idtype_t = 2;
+pub const P_PIDFD: idtype_t = 3;
+pub type idtype_t = ::core::ffi::c_uint;
+unsafe extern "C" {
+    pub fn waitid(
+        __idtype: idtype_t,
+        __id: __id_t,
+        __infop: *mut siginfo_t,
+        __options: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
 }
 /// Where these bindings came from: the bindgen version, the target and the C headers.
 pub const GENERATED_FROM: &str = "rust-bindgen 0.73.2 for armv7-unknown-linux-gnueabihf, from glibc headers from Debian's libc6-dev-armhf-cross";
