@@ -73,6 +73,8 @@ mod events;
 mod interest;
 mod poll;
 mod registry;
+#[cfg(evq_epoll)]
+mod timer;
 mod token;
 mod trigger;
 mod wake_gate;
@@ -94,6 +96,9 @@ pub use events::{Events, Iter};
 pub use interest::Interest;
 pub use poll::Poll;
 pub use registry::Registry;
+#[cfg(evq_epoll)]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
+pub use timer::Timer;
 pub use token::Token;
 pub use trigger::Trigger;
 pub use waker::Waker;

@@ -173,4 +173,37 @@ fn evq_closes_every_descriptor_it_opens_and_all_are_close_on_exec() {
 
     drop((waker, clone, poll));
     assert_eq!(open_fds(), before, "descriptors leaked");
+
+    sources_close_their_descriptors_and_are_close_on_exec(before);
 }
+
+/// `Timer` (and on Linux, `Signals` and `ChildExit`) own one
+/// close-on-exec descriptor each, which dropping them closes, registered
+/// or not, expired or not.
+#[cfg(evq_epoll)]
+fn sources_close_their_descriptors_and_are_close_on_exec(before: usize) {
+    use evq::Timer;
+    use std::time::Duration;
+
+    for i in 0..ITERATIONS {
+        let poll = Poll::new().unwrap();
+        let timer = Timer::new().unwrap();
+        if i % 2 == 0 {
+            poll.registry()
+                .register(&timer, Token(i), Interest::READABLE)
+                .unwrap();
+            timer.set_timeout(Duration::ZERO).unwrap();
+        }
+        drop((timer, poll));
+    }
+    assert_eq!(open_fds(), before, "descriptors leaked");
+
+    let timer = Timer::new().unwrap();
+    assert_eq!(fd_kind(timer.as_raw_fd()), "anon_inode:[timerfd]");
+    assert_cloexec(timer.as_raw_fd(), "Timer::new's timerfd");
+    drop(timer);
+    assert_eq!(open_fds(), before, "descriptors leaked");
+}
+
+#[cfg(not(evq_epoll))]
+fn sources_close_their_descriptors_and_are_close_on_exec(_before: usize) {}

@@ -26,6 +26,9 @@
 //!   `wake(&self)` fires with one async-signal-safe syscall (three in
 //!   the eventfd's once-in-2^64 overflow); the portable `Waker` skips it
 //!   while an earlier wake is pending (`wake_gate.rs`).
+//! - `TimerFd`: `new()`, `set(first, every)` (a zero `first` disarms),
+//!   `read() -> Result<u64>` (expirations, 0 if none, never blocks), and
+//!   `AsFd`: readable while expirations are unread.
 
 mod syscall;
 
@@ -34,7 +37,9 @@ mod epoll;
 #[cfg(evq_epoll)]
 mod eventfd;
 #[cfg(evq_epoll)]
-pub(crate) use self::{epoll::*, eventfd::WakerFd};
+mod timerfd;
+#[cfg(evq_epoll)]
+pub(crate) use self::{epoll::*, eventfd::WakerFd, timerfd::TimerFd};
 
 #[cfg(evq_kqueue)]
 mod kqueue;
