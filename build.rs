@@ -421,7 +421,9 @@ mod generate {
                 .allowlist_function("epoll_create1|epoll_ctl|epoll_wait|eventfd|read|write")
                 .allowlist_function("syscall")
                 .allowlist_function("timerfd_create|timerfd_settime")
-                .allowlist_function("signalfd|sigemptyset|sigaddset|sigdelset|pthread_sigmask|kill")
+                .allowlist_function(
+                    "signalfd|sigemptyset|sigaddset|sigdelset|sigismember|pthread_sigmask|kill",
+                )
                 .allowlist_function("waitid")
                 .allowlist_type("EPOLL_EVENTS")
                 .allowlist_type("__kernel_timespec")
@@ -432,7 +434,9 @@ mod generate {
                 .allowlist_var("SYS_(epoll_pwait2|pidfd_open)")
                 .allowlist_var("CLOCK_MONOTONIC|TFD_(CLOEXEC|NONBLOCK)")
                 .allowlist_var("SFD_(CLOEXEC|NONBLOCK)|SIG_(BLOCK|UNBLOCK|SETMASK)|SIG[A-Z]+[0-9]*")
-                .allowlist_var("P_PIDFD|WEXITED|WNOHANG|CLD_(EXITED|KILLED|DUMPED)|__WCOREFLAG"),
+                .allowlist_var(
+                    "P_(PID|PIDFD)|W(EXITED|NOHANG|NOWAIT)|CLD_(EXITED|KILLED|DUMPED)|__WCOREFLAG",
+                ),
             // `kevent` is a struct and a function; `Default` builds the
             // struct (EV_SET is a macro bindgen cannot translate) whatever
             // extra fields an OS adds.

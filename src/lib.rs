@@ -67,12 +67,16 @@ compile_error!("evq supports Unix targets with epoll or kqueue only");
 
 #[allow(unsafe_code)]
 mod backend;
+#[cfg(evq_epoll)]
+mod child_exit;
 mod error;
 mod event;
 mod events;
 mod interest;
 mod poll;
 mod registry;
+#[cfg(evq_epoll)]
+mod signals;
 #[cfg(evq_epoll)]
 mod timer;
 mod token;
@@ -90,12 +94,18 @@ pub mod model;
 #[allow(unsafe_code)]
 pub mod sys;
 
+#[cfg(evq_epoll)]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
+pub use child_exit::ChildExit;
 pub use error::{Error, Result};
 pub use event::Event;
 pub use events::{Events, Iter};
 pub use interest::Interest;
 pub use poll::Poll;
 pub use registry::Registry;
+#[cfg(evq_epoll)]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
+pub use signals::Signals;
 #[cfg(evq_epoll)]
 #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use timer::Timer;

@@ -177,32 +177,55 @@ fn evq_closes_every_descriptor_it_opens_and_all_are_close_on_exec() {
     sources_close_their_descriptors_and_are_close_on_exec(before);
 }
 
-/// `Timer` (and on Linux, `Signals` and `ChildExit`) own one
+/// `Timer`, `Signals` and `ChildExit` own one
 /// close-on-exec descriptor each, which dropping them closes, registered
 /// or not, expired or not.
 #[cfg(evq_epoll)]
 fn sources_close_their_descriptors_and_are_close_on_exec(before: usize) {
-    use evq::Timer;
+    use evq::{sys, ChildExit, Signals, Timer};
+    use std::process::Command;
     use std::time::Duration;
 
+    // One child for every iteration; each ChildExit opens a pidfd of it.
+    // (Signals blocks SIGUSR1 in this thread, which nothing here sends.)
+    let mut child = Command::new("sleep").arg("10").spawn().unwrap();
+    let sigusr1 = sys::SIGUSR1 as i32;
     for i in 0..ITERATIONS {
         let poll = Poll::new().unwrap();
         let timer = Timer::new().unwrap();
+        let signals = Signals::new(&[sigusr1]).unwrap();
+        let exit = ChildExit::new(&child).unwrap();
         if i % 2 == 0 {
-            poll.registry()
+            let registry = poll.registry();
+            registry
                 .register(&timer, Token(i), Interest::READABLE)
+                .unwrap();
+            registry
+                .register(&signals, Token(i), Interest::READABLE)
+                .unwrap();
+            registry
+                .register(&exit, Token(i), Interest::READABLE)
                 .unwrap();
             timer.set_timeout(Duration::ZERO).unwrap();
         }
-        drop((timer, poll));
+        drop((timer, signals, exit, poll));
     }
     assert_eq!(open_fds(), before, "descriptors leaked");
 
     let timer = Timer::new().unwrap();
     assert_eq!(fd_kind(timer.as_raw_fd()), "anon_inode:[timerfd]");
     assert_cloexec(timer.as_raw_fd(), "Timer::new's timerfd");
-    drop(timer);
+    let signals = Signals::new(&[sigusr1]).unwrap();
+    assert_eq!(fd_kind(signals.as_raw_fd()), "anon_inode:[signalfd]");
+    assert_cloexec(signals.as_raw_fd(), "Signals::new's signalfd");
+    let exit = ChildExit::new(&child).unwrap();
+    assert_eq!(fd_kind(exit.as_raw_fd()), "anon_inode:[pidfd]");
+    assert_cloexec(exit.as_raw_fd(), "ChildExit::new's pidfd");
+    drop((timer, signals, exit));
     assert_eq!(open_fds(), before, "descriptors leaked");
+
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 #[cfg(not(evq_epoll))]

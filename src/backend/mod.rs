@@ -29,6 +29,10 @@
 //! - `TimerFd`: `new()`, `set(first, every)` (a zero `first` disarms),
 //!   `read() -> Result<u64>` (expirations, 0 if none, never blocks), and
 //!   `AsFd`: readable while expirations are unread.
+//! - `SignalFd`: `new(&[i32])`, `add`, `remove` (blocking in the calling
+//!   thread what they add), `next_pending() -> Result<Option<i32>>`, `AsFd`.
+//! - `ChildFd`: `new(pid)` (refusing a reaped child), `try_wait()`
+//!   (reaping), `AsFd`: readable once the child has exited.
 
 mod syscall;
 
@@ -37,9 +41,15 @@ mod epoll;
 #[cfg(evq_epoll)]
 mod eventfd;
 #[cfg(evq_epoll)]
+mod pidfd;
+#[cfg(evq_epoll)]
+mod signalfd;
+#[cfg(evq_epoll)]
 mod timerfd;
 #[cfg(evq_epoll)]
-pub(crate) use self::{epoll::*, eventfd::WakerFd, timerfd::TimerFd};
+pub(crate) use self::{
+    epoll::*, eventfd::WakerFd, pidfd::ChildFd, signalfd::SignalFd, timerfd::TimerFd,
+};
 
 #[cfg(evq_kqueue)]
 mod kqueue;

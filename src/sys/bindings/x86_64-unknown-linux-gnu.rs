@@ -48,6 +48,7 @@ pub const SIG_SETMASK: u32 = 2;
 pub const SIGSTKSZ: u32 = 8192;
 pub const WNOHANG: u32 = 1;
 pub const WEXITED: u32 = 4;
+pub const WNOWAIT: u32 = 16777216;
 pub const __WCOREFLAG: u32 = 128;
 pub type __uint32_t = ::core::ffi::c_uint;
 pub type __uid_t = ::core::ffi::c_uint;
@@ -601,6 +602,12 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn sigdelset(
         __set: *mut sigset_t,
+        __signo: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sigismember(
+        __set: *const sigset_t,
         __signo: ::core::ffi::c_int,
     ) -> ::core::ffi::c_int;
 }
