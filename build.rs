@@ -418,19 +418,24 @@ mod generate {
             // One line per purpose: Poll and Waker; epoll_pwait2 and
             // pidfd_open by number; Timer; Signals; ChildExit.
             Backend::Epoll => builder
-                .allowlist_function("epoll_create1|epoll_ctl|epoll_wait|eventfd|read|write")
+                .allowlist_function(
+                    "epoll_create1|epoll_ctl|epoll_wait|eventfd|read|write|fcntl|getsockopt",
+                )
                 .allowlist_function("syscall")
                 .allowlist_function("timerfd_create|timerfd_settime")
                 .allowlist_function(
                     "signalfd|sigemptyset|sigaddset|sigdelset|sigismember|pthread_sigmask|kill",
                 )
                 .allowlist_function("waitid")
-                .allowlist_type("EPOLL_EVENTS")
+                .allowlist_type("EPOLL_EVENTS|socklen_t")
                 .allowlist_type("__kernel_timespec")
                 .allowlist_type("itimerspec")
                 .allowlist_type("signalfd_siginfo")
                 .allowlist_type("siginfo_t|idtype_t")
-                .allowlist_var("EPOLL_CTL_(ADD|MOD|DEL)|EPOLL_CLOEXEC|EFD_(CLOEXEC|NONBLOCK)")
+                .allowlist_var(
+                    "EPOLL_CTL_(ADD|MOD|DEL)|EPOLL_CLOEXEC|EFD_(CLOEXEC|NONBLOCK)\
+                     |F_GETFL|O_NONBLOCK|SOL_SOCKET|SO_TYPE",
+                )
                 .allowlist_var("SYS_(epoll_pwait2|pidfd_open)")
                 .allowlist_var("CLOCK_MONOTONIC|TFD_(CLOEXEC|NONBLOCK)")
                 .allowlist_var("SFD_(CLOEXEC|NONBLOCK)|SIG_(BLOCK|UNBLOCK|SETMASK)|SIG[A-Z]+[0-9]*")
@@ -442,11 +447,12 @@ mod generate {
             // extra fields an OS adds.
             Backend::Kqueue => builder
                 .derive_default(true)
-                .allowlist_function("kqueue|kqueue1|kevent|fcntl")
-                .allowlist_type("kevent|timespec")
+                .allowlist_function("kqueue|kqueue1|kevent|fcntl|getsockopt")
+                .allowlist_type("kevent|timespec|socklen_t")
                 .allowlist_var(
                     "EV_(ADD|DELETE|ENABLE|DISABLE|CLEAR|DISPATCH|RECEIPT|ERROR|EOF)\
-                     |EVFILT_(READ|WRITE|USER)|NOTE_TRIGGER|F_SETFD|FD_CLOEXEC|O_CLOEXEC",
+                     |EVFILT_(READ|WRITE|USER)|NOTE_TRIGGER|F_SETFD|FD_CLOEXEC|O_CLOEXEC\
+                     |F_GETFL|O_NONBLOCK|SOL_SOCKET|SO_TYPE",
                 ),
         };
         let mut text = builder.generate().map_err(|e| e.to_string())?.to_string();

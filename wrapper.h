@@ -10,6 +10,8 @@
 /* Poll, Waker */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 /* epoll_pwait2 and pidfd_open, called by number: struct __kernel_timespec
  * and the SYS_ numbers are the kernel's ABI, whatever the libc version */
@@ -28,6 +30,7 @@
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/time.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <unistd.h>
 #else

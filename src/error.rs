@@ -17,9 +17,11 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// epoll_ctl(ADD) on fd 7: Operation not permitted (os error 1)
 /// ```
 ///
-/// [`Error::kind`] and the `From<Error> for io::Error` conversion map each variant onto the [`io::ErrorKind`] a user of
-/// `std::io` would expect, so evq errors flow through `?` in functions that
-/// return `io::Result`.
+/// [`Error::kind`] and the `From<Error> for io::Error` conversion map each
+/// variant onto the [`io::ErrorKind`] a user of `std::io` would expect, so
+/// evq errors flow through `?` in functions that return `io::Result`; an
+/// errno survives the conversion (as [`io::Error::raw_os_error`]), as it
+/// does with mio, so code matching on errno after `?` keeps working.
 ///
 /// # Examples
 ///
@@ -28,6 +30,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// # fn main() -> std::io::Result<()> {
 /// let poll = Poll::new()?;
 /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+/// a.set_nonblocking(true)?;
 /// poll.registry().register(&a, Token(0), Interest::READABLE)?;
 /// match poll.registry().register(&a, Token(1), Interest::READABLE) {
 ///     Err(Error::AlreadyRegistered { .. }) => {}
@@ -42,26 +45,40 @@ pub enum Error {
     /// `register` was called for a file descriptor this poll instance
     /// already watches. Use `reregister` to change its interest or token.
     ///
-    /// Converts to [`io::ErrorKind::AlreadyExists`].
+    /// Converts to [`io::ErrorKind::AlreadyExists`]; to the kernel's errno
+    /// (`EEXIST` from `epoll_ctl`) when it gave one.
     #[error("fd {fd} is already registered with this poll instance")]
+    #[non_exhaustive]
     AlreadyRegistered {
         /// The file descriptor passed in.
         fd: RawFd,
+        /// The errno the kernel answered with (`EEXIST` on epoll), or `None`
+        /// when evq found the registration in its own record (kqueue, which
+        /// has no such errno). Also returned by [`Error::raw_os_error`].
+        errno: Option<i32>,
     },
 
     /// `reregister` or `deregister` was called for a file descriptor this
     /// poll instance does not watch: never registered, or deregistered
     /// since. (An fd that has been closed is `Os` with `EBADF` instead.)
     ///
-    /// Converts to [`io::ErrorKind::NotFound`].
+    /// Converts to [`io::ErrorKind::NotFound`]; to the kernel's errno
+    /// (`ENOENT` from `epoll_ctl`) when it gave one.
     #[error("fd {fd} is not registered with this poll instance")]
+    #[non_exhaustive]
     NotRegistered {
         /// The file descriptor passed in.
         fd: RawFd,
+        /// The errno the kernel answered with (`ENOENT` on epoll), or `None`
+        /// when evq found no registration in its own record (kqueue). Also
+        /// returned by [`Error::raw_os_error`].
+        errno: Option<i32>,
     },
 
     /// An argument no call could accept, such as an empty [`Interest`] or an
-    /// [`Events`] with zero capacity. Nothing was asked of the OS.
+    /// [`Events`] with zero capacity; in debug builds also a socket in
+    /// blocking mode passed to `register` (see
+    /// [`Registry`](crate::Registry)). No registration was changed.
     ///
     /// Converts to [`io::ErrorKind::InvalidInput`].
     ///
@@ -75,8 +92,9 @@ pub enum Error {
 
     /// A system call failed.
     ///
-    /// Converts to an [`io::Error`] of the same kind, whose message keeps
-    /// the operation and fd.
+    /// Converts to the [`io::Error`] the OS gave (`source`): same kind, same
+    /// [`raw_os_error`](io::Error::raw_os_error). The operation and fd are
+    /// in this error's message only.
     #[error("{operation}{}: {source}", OnFd(*fd))]
     Os {
         /// The call that failed, as in its man page, e.g. `epoll_ctl(ADD)`.
@@ -100,12 +118,15 @@ impl Error {
         }
     }
 
-    /// The OS error number, for [`Error::Os`]; `None` for the errors evq
-    /// detects itself.
+    /// The OS error number: always for [`Error::Os`], for
+    /// [`Error::AlreadyRegistered`] and [`Error::NotRegistered`] when the
+    /// kernel reported them with one (`EEXIST`, `ENOENT` on epoll), and
+    /// `None` for the errors evq detects itself.
     pub fn raw_os_error(&self) -> Option<i32> {
         match self {
             Error::Os { source, .. } => source.raw_os_error(),
-            _ => None,
+            Error::AlreadyRegistered { errno, .. } | Error::NotRegistered { errno, .. } => *errno,
+            Error::InvalidInput { .. } => None,
         }
     }
 
@@ -120,12 +141,26 @@ impl Error {
 }
 
 impl From<Error> for io::Error {
-    /// Wraps the error in an `io::Error` of the same [`kind`](Error::kind),
-    /// keeping its message; the original is available through
-    /// [`io::Error::get_ref`] and `downcast_ref::<evq::Error>()`, and with it
-    /// the errno ([`Error::raw_os_error`]).
+    /// The same [`kind`](Error::kind) and, where there is one, the same
+    /// errno ([`Error::raw_os_error`]):
+    ///
+    /// - [`Error::Os`] becomes the `io::Error` the OS gave: its message is
+    ///   the OS's, without the operation and fd.
+    /// - [`Error::AlreadyRegistered`] and [`Error::NotRegistered`] with an
+    ///   errno become `io::Error::from_raw_os_error(errno)`.
+    /// - The others wrap the evq error, keeping its message; get it back with
+    ///   [`io::Error::get_ref`] and `downcast_ref::<evq::Error>()`.
     fn from(error: Error) -> io::Error {
-        io::Error::new(error.kind(), error)
+        match error {
+            Error::Os { source, .. } => source,
+            Error::AlreadyRegistered {
+                errno: Some(errno), ..
+            }
+            | Error::NotRegistered {
+                errno: Some(errno), ..
+            } => io::Error::from_raw_os_error(errno),
+            error => io::Error::new(error.kind(), error),
+        }
     }
 }
 
@@ -174,43 +209,95 @@ mod tests {
         assert!(error.to_string().starts_with("epoll_create1: "));
     }
 
+    /// An errno and what std says its kind is.
+    fn errno_of(kind: io::ErrorKind) -> i32 {
+        // Real errnos, found by kind rather than written down: the values
+        // differ between platforms.
+        (1..200)
+            .find(|&errno| io::Error::from_raw_os_error(errno).kind() == kind)
+            .expect("the OS has an errno of this kind")
+    }
+
     #[test]
-    fn conversion_to_io_error_keeps_kind_message_and_errno() {
+    fn os_errors_convert_to_the_os_io_error_and_keep_the_errno() {
+        for kind in [io::ErrorKind::PermissionDenied, io::ErrorKind::InvalidInput] {
+            let errno = errno_of(kind);
+            let error = Error::Os {
+                operation: "epoll_ctl(ADD)",
+                fd: Some(4),
+                source: io::Error::from_raw_os_error(errno),
+            };
+            assert_eq!((error.kind(), error.raw_os_error()), (kind, Some(errno)));
+            assert!(error.to_string().starts_with("epoll_ctl(ADD) on fd 4: "));
+            let io_error = io::Error::from(error);
+            assert_eq!(io_error.kind(), kind);
+            assert_eq!(io_error.raw_os_error(), Some(errno));
+            assert_eq!(
+                io_error.to_string(),
+                io::Error::from_raw_os_error(errno).to_string()
+            );
+        }
+    }
+
+    #[test]
+    fn registration_errors_from_the_kernel_convert_with_their_errno() {
+        let exists = errno_of(io::ErrorKind::AlreadyExists);
+        let not_found = errno_of(io::ErrorKind::NotFound);
         let cases = [
             (
-                Error::AlreadyRegistered { fd: 3 },
+                Error::AlreadyRegistered {
+                    fd: 3,
+                    errno: Some(exists),
+                },
+                io::ErrorKind::AlreadyExists,
+                exists,
+            ),
+            (
+                Error::NotRegistered {
+                    fd: 3,
+                    errno: Some(not_found),
+                },
+                io::ErrorKind::NotFound,
+                not_found,
+            ),
+        ];
+        for (error, kind, errno) in cases {
+            assert_eq!((error.kind(), error.raw_os_error()), (kind, Some(errno)));
+            assert!(error.to_string().starts_with("fd 3 is "), "{error}");
+            let io_error = io::Error::from(error);
+            assert_eq!(io_error.kind(), kind);
+            assert_eq!(io_error.raw_os_error(), Some(errno));
+        }
+    }
+
+    #[test]
+    fn errors_without_errno_convert_keeping_kind_message_and_the_evq_error() {
+        let cases = [
+            (
+                Error::AlreadyRegistered { fd: 3, errno: None },
                 io::ErrorKind::AlreadyExists,
             ),
-            (Error::NotRegistered { fd: 3 }, io::ErrorKind::NotFound),
+            (
+                Error::NotRegistered { fd: 3, errno: None },
+                io::ErrorKind::NotFound,
+            ),
             (
                 Error::InvalidInput { reason: "empty" },
                 io::ErrorKind::InvalidInput,
             ),
-            (
-                Error::Os {
-                    operation: "epoll_wait",
-                    fd: Some(3),
-                    source: io::Error::from_raw_os_error(9),
-                },
-                io::ErrorKind::Other,
-            ),
         ];
         for (error, kind) in cases {
+            assert_eq!((error.kind(), error.raw_os_error()), (kind, None));
             let message = error.to_string();
-            let errno = error.raw_os_error();
-            let expected_kind = if kind == io::ErrorKind::Other {
-                io::Error::from_raw_os_error(9).kind()
-            } else {
-                kind
-            };
             let io_error = io::Error::from(error);
-            assert_eq!(io_error.kind(), expected_kind);
+            assert_eq!(io_error.kind(), kind);
+            assert_eq!(io_error.raw_os_error(), None);
             assert_eq!(io_error.to_string(), message);
             let inner = io_error
                 .get_ref()
                 .and_then(|e| e.downcast_ref::<Error>())
                 .expect("the evq error is kept inside");
-            assert_eq!(inner.raw_os_error(), errno);
+            assert_eq!(inner.kind(), kind);
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::backend::MAX_EVENTS;
 use crate::Event;
+use std::collections::TryReserveError;
 use std::fmt;
 
 /// A reusable buffer of [`Event`]s, filled by [`Poll::poll`].
@@ -38,18 +39,34 @@ impl Events {
     /// A buffer for up to `capacity` events per poll.
     ///
     /// `capacity` is clamped to the most events one kernel call can return
-    /// (`INT_MAX / size_of::<Event>()`, about 2 GiB of buffer). If the
-    /// memory cannot be had, the buffer gets capacity 0 instead of aborting
-    /// the process. A capacity of zero is accepted here, but
-    /// [`Poll::poll`](crate::Poll::poll) rejects it with
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput).
+    /// (`INT_MAX / size_of::<Event>()`, about 2 GiB of buffer). A capacity
+    /// of zero is accepted here, but [`Poll::poll`](crate::Poll::poll)
+    /// rejects it with [`Error::InvalidInput`](crate::Error::InvalidInput).
+    ///
+    /// # Panics
+    ///
+    /// If the memory cannot be allocated, like `Vec::with_capacity` (but
+    /// with a panic, which unwinds, where `Vec` would abort the process).
+    /// [`try_with_capacity`](Events::try_with_capacity) returns the error
+    /// instead.
     pub fn with_capacity(capacity: usize) -> Events {
-        let mut events = Vec::new();
-        let capacity = match events.try_reserve_exact(capacity.min(MAX_EVENTS)) {
-            Ok(()) => capacity.min(MAX_EVENTS),
-            Err(_) => 0,
-        };
-        Events { events, capacity }
+        or_panic(Events::try_with_capacity(capacity), capacity)
+    }
+
+    /// A buffer for up to `capacity` events per poll, or the allocation's
+    /// error if the memory cannot be had.
+    ///
+    /// Like [`with_capacity`](Events::with_capacity) otherwise, also in
+    /// clamping `capacity`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let events = evq::Events::try_with_capacity(1024).expect("4 to 16 KiB");
+    /// assert_eq!(events.capacity(), 1024);
+    /// ```
+    pub fn try_with_capacity(capacity: usize) -> Result<Events, TryReserveError> {
+        reserve(capacity, Vec::try_reserve_exact)
     }
 
     /// The most events one poll stores.
@@ -87,6 +104,25 @@ impl Events {
     /// The buffer and the most events to store in it, for the backend.
     pub(crate) fn buffer(&mut self) -> (&mut Vec<Event>, usize) {
         (&mut self.events, self.capacity)
+    }
+}
+
+/// An `Events` of `capacity` (clamped) with its memory from `try_reserve`.
+fn reserve(
+    capacity: usize,
+    try_reserve: impl FnOnce(&mut Vec<Event>, usize) -> Result<(), TryReserveError>,
+) -> Result<Events, TryReserveError> {
+    let capacity = capacity.min(MAX_EVENTS);
+    let mut events = Vec::new();
+    try_reserve(&mut events, capacity)?;
+    Ok(Events { events, capacity })
+}
+
+/// The buffer, or a panic naming the capacity that could not be had.
+fn or_panic(events: Result<Events, TryReserveError>, capacity: usize) -> Events {
+    match events {
+        Ok(events) => events,
+        Err(error) => panic!("evq: Events::with_capacity({capacity}): {error}"),
     }
 }
 
@@ -133,3 +169,36 @@ impl DoubleEndedIterator for Iter<'_> {
 }
 
 impl std::iter::FusedIterator for Iter<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real `TryReserveError`, as an allocation failure would give.
+    fn failing_reserve(_: &mut Vec<Event>, _: usize) -> Result<(), TryReserveError> {
+        Vec::<u8>::new().try_reserve(usize::MAX)
+    }
+
+    #[test]
+    fn a_failed_allocation_is_an_error_of_try_with_capacity() {
+        assert!(reserve(64, failing_reserve).is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "evq: Events::with_capacity(64): ")]
+    fn a_failed_allocation_panics_in_with_capacity() {
+        or_panic(reserve(64, failing_reserve), 64);
+    }
+
+    #[test]
+    fn the_buffer_holds_the_clamped_capacity() {
+        let events = Events::try_with_capacity(100).unwrap();
+        assert_eq!(events.capacity(), 100);
+        assert!(events.events.capacity() >= 100);
+        let huge = reserve(usize::MAX, |_, n| {
+            assert_eq!(n, MAX_EVENTS, "clamped before allocating");
+            Ok(())
+        });
+        assert_eq!(huge.unwrap().capacity(), MAX_EVENTS);
+    }
+}

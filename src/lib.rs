@@ -1,8 +1,8 @@
 //! evq is a readiness event queue: the layer an async runtime or a network
 //! server sits on, as mio is for tokio.
 //!
-//! A program registers file descriptors (sockets, pipes, eventfds, ...)
-//! with a [`Registry`], each with a [`Token`] of its choosing and an
+//! A program registers file descriptors (sockets, pipes, eventfds, ...),
+//! or [`Source`]s made of several, with a [`Registry`], each with a [`Token`] of its choosing and an
 //! [`Interest`] (readable, writable), then blocks in [`Poll::poll`] until
 //! the kernel reports some of them ready, as [`Event`]s in an [`Events`]
 //! buffer. On Linux and Android the kernel side is epoll; on macOS and the
@@ -77,6 +77,7 @@ mod poll;
 mod registry;
 #[cfg(evq_epoll)]
 mod signals;
+mod source;
 #[cfg(evq_epoll)]
 mod timer;
 mod token;
@@ -106,6 +107,7 @@ pub use registry::Registry;
 #[cfg(evq_epoll)]
 #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use signals::Signals;
+pub use source::Source;
 #[cfg(evq_epoll)]
 #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use timer::Timer;

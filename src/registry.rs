@@ -2,7 +2,7 @@
 
 use crate::backend::Selector;
 use crate::wake_gate::WakeGate;
-use crate::{Error, Interest, Result, Token, Trigger};
+use crate::{Error, Interest, Result, Source, Token, Trigger};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 
@@ -16,8 +16,12 @@ use std::sync::Arc;
 ///
 /// A source is anything with a file descriptor ([`AsFd`]): `TcpStream`,
 /// `TcpListener`, `UdpSocket`, `UnixStream`, `OwnedFd`, `BorrowedFd`, `File`,
-/// a pipe end. Put sockets in non-blocking mode (`set_nonblocking(true)`)
-/// before using them with a poll, or a read after a spurious event blocks.
+/// a pipe end; or a type made of several, registered as one unit through
+/// the [`Source`] trait. Put sockets in non-blocking mode
+/// (`set_nonblocking(true)`) before registering them, or a read after a
+/// spurious event blocks: in debug builds (`debug_assertions`), `register`
+/// of a socket in blocking mode fails with [`Error::InvalidInput`] saying
+/// so. Pipes, eventfds and other non-sockets may stay blocking.
 ///
 /// # What the kernel watches, and closing
 ///
@@ -46,6 +50,7 @@ use std::sync::Arc;
 /// | `register*` | the fd is already registered here | [`Error::AlreadyRegistered`] |
 /// | `reregister*`, `deregister` | the fd is not registered here | [`Error::NotRegistered`] |
 /// | `register*`, `reregister*` | `interest` is empty | [`Error::InvalidInput`] |
+/// | `register*` | debug builds only: a socket in blocking mode | [`Error::InvalidInput`] |
 /// | any | the OS refuses, e.g. a regular file on epoll (`EPERM`) or a closed fd (`EBADF`) | [`Error::Os`] |
 #[derive(Debug)]
 pub struct Registry {
@@ -106,7 +111,7 @@ impl Registry {
     /// # }
     /// ```
     #[doc(alias = "epoll_ctl")]
-    pub fn register<S: AsFd + ?Sized>(
+    pub fn register<S: Source + ?Sized>(
         &self,
         source: &S,
         token: Token,
@@ -120,8 +125,10 @@ impl Registry {
     ///
     /// Fails with [`Error::AlreadyRegistered`] if `source` is already
     /// registered with this poll instance, with [`Error::InvalidInput`] if
-    /// `interest` is empty, and with [`Error::Os`] if the OS cannot watch
-    /// it: regular files and directories are always "ready" and epoll
+    /// `interest` is empty or, in debug builds, if `source` is a socket in
+    /// blocking mode (one `fcntl(F_GETFL)` and, for an fd without
+    /// `O_NONBLOCK`, one `getsockopt(SO_TYPE)` to find out), and with
+    /// [`Error::Os`] if the OS cannot watch it: regular files and directories are always "ready" and epoll
     /// refuses them (`EPERM`); kqueue accepts them.
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_ADD)` call
@@ -131,16 +138,14 @@ impl Registry {
     /// and one more, which changes no registration, to ask the kernel when evq's
     /// record says the fd is registered already.
     #[doc(alias = "epoll_ctl")]
-    pub fn register_with<S: AsFd + ?Sized>(
+    pub fn register_with<S: Source + ?Sized>(
         &self,
         source: &S,
         token: Token,
         interest: Interest,
         trigger: Trigger,
     ) -> Result<()> {
-        let interest = known(interest)?;
-        self.selector
-            .register(raw_fd(source), token, interest, trigger)
+        source.register(self, token, known(interest)?, trigger)
     }
 
     /// Changes the token and interest of a registered `source`, making it
@@ -157,7 +162,7 @@ impl Registry {
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
     /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
     #[doc(alias = "epoll_ctl")]
-    pub fn reregister<S: AsFd + ?Sized>(
+    pub fn reregister<S: Source + ?Sized>(
         &self,
         source: &S,
         token: Token,
@@ -181,16 +186,14 @@ impl Registry {
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
     /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
     #[doc(alias = "epoll_ctl")]
-    pub fn reregister_with<S: AsFd + ?Sized>(
+    pub fn reregister_with<S: Source + ?Sized>(
         &self,
         source: &S,
         token: Token,
         interest: Interest,
         trigger: Trigger,
     ) -> Result<()> {
-        let interest = known(interest)?;
-        self.selector
-            .reregister(raw_fd(source), token, interest, trigger)
+        source.reregister(self, token, known(interest)?, trigger)
     }
 
     /// Stops watching `source`.
@@ -207,8 +210,8 @@ impl Registry {
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
     /// on kqueue, one `kevent` call with `EV_DELETE` ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
     #[doc(alias = "epoll_ctl")]
-    pub fn deregister<S: AsFd + ?Sized>(&self, source: &S) -> Result<()> {
-        self.selector.deregister(raw_fd(source))
+    pub fn deregister<S: Source + ?Sized>(&self, source: &S) -> Result<()> {
+        source.deregister(self)
     }
 
     /// Another handle to the same poll instance, to move to another thread.
@@ -226,6 +229,55 @@ impl Registry {
     }
 }
 
+/// The hooks through which sources reach the backend: the one place a file
+/// descriptor becomes a kernel registration. The [`Source`] impl for `AsFd`
+/// types calls these; a later source the kernel knows by something else (a
+/// kqueue timer, a Windows socket) gets its own hook here, implemented by
+/// the backends that have it, so `Source` impls never name a backend.
+///
+/// The hooks check `interest` again, because `Source` methods are public
+/// and may be called directly.
+impl Registry {
+    #[inline]
+    pub(crate) fn register_fd(
+        &self,
+        fd: BorrowedFd<'_>,
+        token: Token,
+        interest: Interest,
+        trigger: Trigger,
+    ) -> Result<()> {
+        let interest = known(interest)?;
+        // Miri has no getsockopt.
+        #[cfg(all(debug_assertions, not(miri)))]
+        if crate::backend::is_blocking_socket(fd) {
+            return Err(Error::InvalidInput {
+                reason: "a socket in blocking mode: call set_nonblocking(true) before \
+                         registering it (evq checks this in debug builds)",
+            });
+        }
+        self.selector
+            .register(fd.as_raw_fd(), token, interest, trigger)
+    }
+
+    #[inline]
+    pub(crate) fn reregister_fd(
+        &self,
+        fd: BorrowedFd<'_>,
+        token: Token,
+        interest: Interest,
+        trigger: Trigger,
+    ) -> Result<()> {
+        let interest = known(interest)?;
+        self.selector
+            .reregister(fd.as_raw_fd(), token, interest, trigger)
+    }
+
+    #[inline]
+    pub(crate) fn deregister_fd(&self, fd: BorrowedFd<'_>) -> Result<()> {
+        self.selector.deregister(fd.as_raw_fd())
+    }
+}
+
 impl AsFd for Registry {
     /// The poll instance's descriptor (the epoll or kqueue fd).
     fn as_fd(&self) -> BorrowedFd<'_> {
@@ -239,11 +291,8 @@ impl AsRawFd for Registry {
     }
 }
 
-fn raw_fd<S: AsFd + ?Sized>(source: &S) -> RawFd {
-    source.as_fd().as_raw_fd()
-}
-
 /// The flags evq knows, or `InvalidInput` if there are none.
+#[inline]
 fn known(interest: Interest) -> Result<Interest> {
     let known = interest & Interest::all();
     if known.is_empty() {

@@ -29,6 +29,7 @@
 /// # fn main() -> evq::Result<()> {
 /// let poll = Poll::new()?;
 /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+/// a.set_nonblocking(true).unwrap();
 /// poll.registry()
 ///     .register_with(&a, Token(1), Interest::READABLE, Trigger::Level)?;
 /// # Ok(())

@@ -71,20 +71,20 @@ impl Waker {
 
     /// Makes the poll report the waker's token, waking it if it is blocked.
     ///
-    /// Makes no system call while the event of an earlier wake is still
-    /// waiting to be collected, and otherwise one: a `write(2)` to the
+    /// Makes no system call while the event of an earlier successful wake
+    /// is still waiting to be collected, and otherwise one: a `write(2)` to the
     /// eventfd, or a `kevent` call on kqueue. Async-signal-safe: no locks,
-    /// no allocation (two atomic operations), so it may be called from a
+    /// no allocation (two atomic operations, a third after a system call),
+    /// so it may be called from a
     /// signal handler.
+    ///
+    /// Returns `Ok` only if this wake's event is sure to be reported: its
+    /// own system call succeeded, or an earlier one that succeeded left an
+    /// event the poll has not collected yet. A wake racing with another
+    /// thread's system call makes its own, rather than trust one that may
+    /// fail.
     pub fn wake(&self) -> Result<()> {
-        if !self.gate.must_write(&self.last_write) {
-            return Ok(());
-        }
-        let result = self.inner.wake();
-        if result.is_err() {
-            self.gate.write_failed(&self.last_write);
-        }
-        result
+        self.gate.wake(&self.last_write, || self.inner.wake())
     }
 }
 

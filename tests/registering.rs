@@ -77,6 +77,10 @@ fn assert_refused_with_eperm(registry: &Registry, source: &File) {
     let message = error.to_string();
     let prefix = format!("epoll_ctl(ADD) on fd {fd}: ");
     assert!(message.starts_with(&prefix), "{message:?} lacks {prefix:?}");
+    // After `?`, the errno is still there, as with mio.
+    let io_error = io::Error::from(error);
+    assert_eq!(io_error.raw_os_error(), Some(1), "{io_error:?}");
+    assert_eq!(io_error.kind(), io::ErrorKind::PermissionDenied);
 }
 
 #[test]
@@ -90,7 +94,7 @@ fn registering_twice_is_an_error() {
 
     let second = poll.registry().register(&a, Token(2), Interest::WRITABLE);
     assert!(
-        matches!(second, Err(Error::AlreadyRegistered { fd }) if fd == fd_of(&a)),
+        matches!(second, Err(Error::AlreadyRegistered { fd, .. }) if fd == fd_of(&a)),
         "got {second:?}"
     );
 
@@ -117,7 +121,7 @@ fn a_fired_oneshot_registration_is_still_registered() {
     // Disarmed, not removed.
     let again = poll.registry().register(&a, Token(1), Interest::READABLE);
     assert!(
-        matches!(again, Err(Error::AlreadyRegistered { fd }) if fd == fd_of(&a)),
+        matches!(again, Err(Error::AlreadyRegistered { fd, .. }) if fd == fd_of(&a)),
         "got {again:?}"
     );
     poll.registry()
@@ -132,7 +136,7 @@ fn reregistering_a_never_registered_fd_is_an_error() {
     let (a, _b) = socketpair();
     let result = poll.registry().reregister(&a, Token(1), Interest::READABLE);
     assert!(
-        matches!(result, Err(Error::NotRegistered { fd }) if fd == fd_of(&a)),
+        matches!(result, Err(Error::NotRegistered { fd, .. }) if fd == fd_of(&a)),
         "got {result:?}"
     );
 }
@@ -144,7 +148,7 @@ fn deregistering_a_never_registered_fd_is_an_error() {
     let (a, _b) = socketpair();
     let result = poll.registry().deregister(&a);
     assert!(
-        matches!(result, Err(Error::NotRegistered { fd }) if fd == fd_of(&a)),
+        matches!(result, Err(Error::NotRegistered { fd, .. }) if fd == fd_of(&a)),
         "got {result:?}"
     );
 }
@@ -160,7 +164,7 @@ fn deregistering_twice_is_an_error() {
     poll.registry().deregister(&a).expect("first deregister");
     let second = poll.registry().deregister(&a);
     assert!(
-        matches!(second, Err(Error::NotRegistered { fd }) if fd == fd_of(&a)),
+        matches!(second, Err(Error::NotRegistered { fd, .. }) if fd == fd_of(&a)),
         "got {second:?}"
     );
 }
@@ -230,6 +234,7 @@ fn every_kind_of_source_registers_without_wrappers() {
     let readable = Interest::READABLE;
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
     registry.register(&listener, Token(0), readable).unwrap();
     let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
 
@@ -502,7 +507,7 @@ fn through_question_mark(call: impl FnOnce() -> evq::Result<()>) -> io::Result<(
 
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
-fn errors_convert_to_io_errors_of_the_same_kind() {
+fn errors_convert_to_io_errors_of_the_same_kind_and_errno() {
     let poll = Poll::new().unwrap();
     let registry = poll.registry();
     let (a, _b) = socketpair();
@@ -521,13 +526,54 @@ fn errors_convert_to_io_errors_of_the_same_kind() {
         }),
     ];
     for (kind, call) in cases {
-        let expected = call().expect_err("the call fails").to_string();
+        let expected = call().expect_err("the call fails");
         let error = through_question_mark(call).expect_err("the call fails");
         assert_eq!(error.kind(), kind, "{error}");
-        assert_eq!(error.to_string(), expected, "the message is kept");
-        let inner = error.get_ref().and_then(|e| e.downcast_ref::<Error>());
-        assert!(inner.is_some(), "the evq::Error is kept inside: {error:?}");
+        assert_eq!(error.raw_os_error(), expected.raw_os_error(), "{error:?}");
+        match expected.raw_os_error() {
+            // The kernel's answer, as mio would return it.
+            Some(errno) => {
+                let kernel = io::Error::from_raw_os_error(errno);
+                assert_eq!(kernel.kind(), kind, "{error:?}");
+            }
+            // evq's own finding: its message and the evq::Error are kept.
+            None => {
+                assert_eq!(error.to_string(), expected.to_string());
+                let inner = error.get_ref().and_then(|e| e.downcast_ref::<Error>());
+                assert!(inner.is_some(), "the evq::Error is kept inside: {error:?}");
+            }
+        }
     }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+fn registration_errors_carry_the_kernels_errno_where_it_gave_one() {
+    let poll = Poll::new().unwrap();
+    let registry = poll.registry();
+    let (a, _b) = socketpair();
+    registry.register(&a, Token(1), Interest::READABLE).unwrap();
+    let twice = registry
+        .register(&a, Token(1), Interest::READABLE)
+        .unwrap_err();
+    registry.deregister(&a).unwrap();
+    let missing = registry.deregister(&a).unwrap_err();
+    let errno_kind = |error: &Error| {
+        error
+            .raw_os_error()
+            .map(|errno| io::Error::from_raw_os_error(errno).kind())
+    };
+    // epoll_ctl answers EEXIST and ENOENT; kqueue has no such answer, and
+    // evq finds these in its own record.
+    if cfg!(evq_epoll) {
+        assert_eq!(errno_kind(&twice), Some(io::ErrorKind::AlreadyExists));
+        assert_eq!(errno_kind(&missing), Some(io::ErrorKind::NotFound));
+    } else {
+        assert_eq!(twice.raw_os_error(), None);
+        assert_eq!(missing.raw_os_error(), None);
+    }
+    assert!(matches!(twice, Error::AlreadyRegistered { .. }));
+    assert!(matches!(missing, Error::NotRegistered { .. }));
 }
 
 /// The soft `RLIMIT_NOFILE` of this process, from `/proc/self/limits`.

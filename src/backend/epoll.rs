@@ -101,8 +101,14 @@ impl Selector {
             .map_err(|error| match error.kind() {
                 // epoll_ctl(2): EEXIST only for ADD of a watched fd, ENOENT
                 // only for MOD/DEL of an unwatched one.
-                io::ErrorKind::AlreadyExists => Error::AlreadyRegistered { fd },
-                io::ErrorKind::NotFound => Error::NotRegistered { fd },
+                io::ErrorKind::AlreadyExists => Error::AlreadyRegistered {
+                    fd,
+                    errno: error.raw_os_error(),
+                },
+                io::ErrorKind::NotFound => Error::NotRegistered {
+                    fd,
+                    errno: error.raw_os_error(),
+                },
                 _ => error,
             })
     }

@@ -126,7 +126,7 @@ impl Selector {
             // fd was closed since, maybe with its number reused, and the
             // kernel forgot the filters: ask it.
             if self.any_filter_exists(fd, old)? {
-                return Err(Error::AlreadyRegistered { fd });
+                return Err(Error::AlreadyRegistered { fd, errno: None });
             }
             // Stale. The add below reports a closed fd (EBADF) itself.
             registered.set(fd, None);
@@ -151,7 +151,7 @@ impl Selector {
         };
         let mut registered = self.lock();
         let Some(old) = registered.get(fd) else {
-            return Err(Error::NotRegistered { fd });
+            return Err(Error::NotRegistered { fd, errno: None });
         };
         let mut changes = deletes(fd, old.interest);
         let deleted = changes.len();
@@ -175,7 +175,7 @@ impl Selector {
     pub(crate) fn deregister(&self, fd: RawFd) -> Result<()> {
         let mut registered = self.lock();
         let Some(old) = registered.get(fd) else {
-            return Err(Error::NotRegistered { fd });
+            return Err(Error::NotRegistered { fd, errno: None });
         };
         let receipts = self.submit(&deletes(fd, old.interest))?;
         registered.set(fd, None);

@@ -33,8 +33,21 @@
 //!   thread what they add), `next_pending() -> Result<Option<i32>>`, `AsFd`.
 //! - `ChildFd`: `new(pid)` (refusing a reaped child), `try_wait()`
 //!   (reaping), `AsFd`: readable once the child has exited.
+//!
+//! Shared by all backends (POSIX calls): `is_blocking_socket(fd)`, the
+//! debug-build check `Registry::register` makes (`blocking_socket.rs`).
+//!
+//! Sources reach `Selector` only through `Registry`'s crate-private hooks
+//! (`register_fd` and friends, `registry.rs`); a backend that can watch
+//! something other than an fd (a kqueue timer, a Windows socket) adds a
+//! method for it here and a hook there.
 
 mod syscall;
+
+#[cfg(all(debug_assertions, not(miri)))]
+mod blocking_socket;
+#[cfg(all(debug_assertions, not(miri)))]
+pub(crate) use self::blocking_socket::is_blocking_socket;
 
 #[cfg(evq_epoll)]
 mod epoll;

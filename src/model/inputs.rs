@@ -467,9 +467,8 @@ fn check_result(
     let Err(error) = result else { return Ok(()) };
     let message = error.to_string();
     let good = match (error, expected) {
-        (Error::AlreadyRegistered { fd: got }, _) | (Error::NotRegistered { fd: got }, _) => {
-            *got == fd
-        }
+        (Error::AlreadyRegistered { fd: got, .. }, _)
+        | (Error::NotRegistered { fd: got, .. }, _) => *got == fd,
         (Error::InvalidInput { .. }, _) => error.kind() == std::io::ErrorKind::InvalidInput,
         (Error::Os { .. }, Outcome::Os(errno)) => {
             message.starts_with(&format!("{operation} on fd {fd}: "))

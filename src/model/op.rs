@@ -257,11 +257,16 @@ pub struct InterestCode(pub u8);
 
 impl fmt::Display for InterestCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let interest = Interest::from_bits_retain(self.0);
-        let mut names: Vec<String> = interest
-            .iter_names()
-            .map(|(name, _)| format!("Interest::{name}"))
-            .collect();
+        let known = Interest::from_bits_truncate(self.0);
+        // Debug names the known flags as `READABLE | WRITABLE`.
+        let mut names: Vec<String> = if known.is_empty() {
+            Vec::new()
+        } else {
+            format!("{known:?}")
+                .split(" | ")
+                .map(|name| format!("Interest::{name}"))
+                .collect()
+        };
         let unknown = self.0 & !Interest::all().bits();
         if unknown != 0 {
             names.push(format!("Interest::from_bits_retain({unknown:#x})"));

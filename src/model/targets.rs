@@ -134,12 +134,16 @@ impl Targets {
             .custom_flags(O_PATH)
             .open(&directory)
             .expect("open O_PATH");
+        // Non-blocking, as debug builds of `register` require of sockets.
         let udp = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
+        udp.set_nonblocking(true).expect("set_nonblocking");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind tcp");
+        listener.set_nonblocking(true).expect("set_nonblocking");
         Targets {
             socket: libc::unix_pair(),
             pipe: libc::pipe(),
             eventfd: libc::eventfd(),
-            listener: TcpListener::bind("127.0.0.1:0").expect("bind tcp"),
+            listener,
             udp,
             tcp: tcp_pair(),
             other_poll: Poll::new().expect("Poll::new"),

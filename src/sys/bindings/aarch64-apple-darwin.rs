@@ -15,9 +15,15 @@ pub const EV_DISPATCH: u32 = 128;
 pub const EV_EOF: u32 = 32768;
 pub const EV_ERROR: u32 = 16384;
 pub const NOTE_TRIGGER: u32 = 16777216;
+pub const SO_TYPE: u32 = 4104;
+pub const SOL_SOCKET: u32 = 65535;
+pub const O_NONBLOCK: u32 = 4;
 pub const O_CLOEXEC: u32 = 16777216;
 pub const F_SETFD: u32 = 2;
+pub const F_GETFL: u32 = 3;
 pub const FD_CLOEXEC: u32 = 1;
+pub type __uint32_t = ::core::ffi::c_uint;
+pub type __darwin_socklen_t = __uint32_t;
 pub type __darwin_time_t = ::core::ffi::c_long;
 #[repr(C, packed(4))]
 #[derive(Debug, Copy, Clone)]
@@ -83,6 +89,16 @@ const _: () = {
         "Offset of field: timespec::tv_nsec",
     ][::core::mem::offset_of!(timespec, tv_nsec) - 8usize];
 };
+pub type socklen_t = __darwin_socklen_t;
+unsafe extern "C" {
+    pub fn getsockopt(
+        arg1: ::core::ffi::c_int,
+        arg2: ::core::ffi::c_int,
+        arg3: ::core::ffi::c_int,
+        arg4: *mut ::core::ffi::c_void,
+        arg5: *mut socklen_t,
+    ) -> ::core::ffi::c_int;
+}
 unsafe extern "C" {
     pub fn fcntl(
         arg1: ::core::ffi::c_int,

@@ -5,6 +5,10 @@
 pub const EPOLL_CTL_ADD: u32 = 1;
 pub const EPOLL_CTL_DEL: u32 = 2;
 pub const EPOLL_CTL_MOD: u32 = 3;
+pub const SOL_SOCKET: u32 = 1;
+pub const SO_TYPE: u32 = 3;
+pub const O_NONBLOCK: u32 = 2048;
+pub const F_GETFL: u32 = 3;
 pub const SYS_epoll_pwait2: u32 = 441;
 pub const SYS_pidfd_open: u32 = 434;
 pub const CLOCK_MONOTONIC: u32 = 1;
@@ -58,6 +62,7 @@ pub type __id_t = ::core::ffi::c_uint;
 pub type __time_t = ::core::ffi::c_long;
 pub type __clockid_t = ::core::ffi::c_int;
 pub type __syscall_slong_t = ::core::ffi::c_long;
+pub type __socklen_t = ::core::ffi::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct __sigset_t {
@@ -179,6 +184,24 @@ unsafe extern "C" {
         __flags: ::core::ffi::c_int,
     ) -> ::core::ffi::c_int;
 }
+pub type socklen_t = __socklen_t;
+pub type __kernel_time64_t = ::core::ffi::c_longlong;
+unsafe extern "C" {
+    pub fn getsockopt(
+        __fd: ::core::ffi::c_int,
+        __level: ::core::ffi::c_int,
+        __optname: ::core::ffi::c_int,
+        __optval: *mut ::core::ffi::c_void,
+        __optlen: *mut socklen_t,
+    ) -> ::core::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn fcntl(
+        __fd: ::core::ffi::c_int,
+        __cmd: ::core::ffi::c_int,
+        ...
+    ) -> ::core::ffi::c_int;
+}
 unsafe extern "C" {
     pub fn read(
         __fd: ::core::ffi::c_int,
@@ -196,7 +219,6 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn syscall(__sysno: ::core::ffi::c_long, ...) -> ::core::ffi::c_long;
 }
-pub type __kernel_time64_t = ::core::ffi::c_longlong;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct __kernel_timespec {
@@ -233,9 +255,9 @@ const _: () = {
         "Offset of field: itimerspec::it_value",
     ][::core::mem::offset_of!(itimerspec, it_value) - 8usize];
 };
-pub const TFD_CLOEXEC: _bindgen_ty_6 = 524288;
-pub const TFD_NONBLOCK: _bindgen_ty_6 = 2048;
-pub type _bindgen_ty_6 = ::core::ffi::c_uint;
+pub const TFD_CLOEXEC: _bindgen_ty_9 = 524288;
+pub const TFD_NONBLOCK: _bindgen_ty_9 = 2048;
+pub type _bindgen_ty_9 = ::core::ffi::c_uint;
 unsafe extern "C" {
     pub fn timerfd_create(
         __clock_id: __clockid_t,
@@ -576,13 +598,13 @@ const _: () = {
         "Offset of field: siginfo_t::_sifields",
     ][::core::mem::offset_of!(siginfo_t, _sifields) - 12usize];
 };
-pub const CLD_EXITED: _bindgen_ty_13 = 1;
-pub const CLD_KILLED: _bindgen_ty_13 = 2;
-pub const CLD_DUMPED: _bindgen_ty_13 = 3;
-pub const CLD_TRAPPED: _bindgen_ty_13 = 4;
-pub const CLD_STOPPED: _bindgen_ty_13 = 5;
-pub const CLD_CONTINUED: _bindgen_ty_13 = 6;
-pub type _bindgen_ty_13 = ::core::ffi::c_uint;
+pub const CLD_EXITED: _bindgen_ty_16 = 1;
+pub const CLD_KILLED: _bindgen_ty_16 = 2;
+pub const CLD_DUMPED: _bindgen_ty_16 = 3;
+pub const CLD_TRAPPED: _bindgen_ty_16 = 4;
+pub const CLD_STOPPED: _bindgen_ty_16 = 5;
+pub const CLD_CONTINUED: _bindgen_ty_16 = 6;
+pub type _bindgen_ty_16 = ::core::ffi::c_uint;
 unsafe extern "C" {
     pub fn kill(__pid: __pid_t, __sig: ::core::ffi::c_int) -> ::core::ffi::c_int;
 }
@@ -614,9 +636,9 @@ unsafe extern "C" {
         __oldmask: *mut __sigset_t,
     ) -> ::core::ffi::c_int;
 }
-pub const SFD_CLOEXEC: _bindgen_ty_18 = 524288;
-pub const SFD_NONBLOCK: _bindgen_ty_18 = 2048;
-pub type _bindgen_ty_18 = ::core::ffi::c_uint;
+pub const SFD_CLOEXEC: _bindgen_ty_21 = 524288;
+pub const SFD_NONBLOCK: _bindgen_ty_21 = 2048;
+pub type _bindgen_ty_21 = ::core::ffi::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct signalfd_siginfo {

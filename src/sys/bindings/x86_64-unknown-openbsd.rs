@@ -15,11 +15,17 @@ pub const EV_DISPATCH: u32 = 128;
 pub const EV_EOF: u32 = 32768;
 pub const EV_ERROR: u32 = 16384;
 pub const NOTE_TRIGGER: u32 = 16777216;
+pub const SO_TYPE: u32 = 4104;
+pub const SOL_SOCKET: u32 = 65535;
+pub const O_NONBLOCK: u32 = 4;
 pub const O_CLOEXEC: u32 = 65536;
 pub const F_SETFD: u32 = 2;
+pub const F_GETFL: u32 = 3;
 pub const FD_CLOEXEC: u32 = 1;
+pub type __uint32_t = ::core::ffi::c_uint;
 pub type __int64_t = ::core::ffi::c_longlong;
 pub type __uintptr_t = ::core::ffi::c_ulong;
+pub type __socklen_t = __uint32_t;
 pub type __time_t = __int64_t;
 pub type time_t = __time_t;
 #[repr(C)]
@@ -89,6 +95,16 @@ const _: () = {
         "Offset of field: timespec::tv_nsec",
     ][::core::mem::offset_of!(timespec, tv_nsec) - 8usize];
 };
+pub type socklen_t = __socklen_t;
+unsafe extern "C" {
+    pub fn getsockopt(
+        arg1: ::core::ffi::c_int,
+        arg2: ::core::ffi::c_int,
+        arg3: ::core::ffi::c_int,
+        arg4: *mut ::core::ffi::c_void,
+        arg5: *mut socklen_t,
+    ) -> ::core::ffi::c_int;
+}
 unsafe extern "C" {
     pub fn fcntl(
         arg1: ::core::ffi::c_int,
