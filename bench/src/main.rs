@@ -9,6 +9,7 @@ mod event_loop;
 mod fds;
 mod harness;
 mod loops;
+mod precision;
 mod report;
 mod sample;
 mod scenarios;
@@ -28,6 +29,19 @@ const STALL_LIMIT: Duration = Duration::from_secs(120);
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("precision") {
+        return match precision::main(&args[1..]) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => {
+                eprintln!("evq-bench: FAILED: a loop returned early");
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("evq-bench: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let options = match Options::parse(args.clone()) {
         Ok(options) => options,
         Err(message) => {
