@@ -445,15 +445,23 @@ mod generate {
             // `kevent` is a struct and a function; `Default` builds the
             // struct (EV_SET is a macro bindgen cannot translate) whatever
             // extra fields an OS adds.
+            // Poll and Waker; then Timer; Signals; ChildExit.
             Backend::Kqueue => builder
                 .derive_default(true)
                 .allowlist_function("kqueue|kqueue1|kevent|fcntl|getsockopt")
+                .allowlist_function(
+                    "sigemptyset|sigaddset|sigdelset|sigismember|pthread_sigmask|kill",
+                )
+                .allowlist_function("waitpid")
                 .allowlist_type("kevent|timespec|socklen_t")
                 .allowlist_var(
                     "EV_(ADD|DELETE|ENABLE|DISABLE|CLEAR|DISPATCH|RECEIPT|ERROR|EOF)\
                      |EVFILT_(READ|WRITE|USER)|NOTE_TRIGGER|F_SETFD|FD_CLOEXEC|O_CLOEXEC\
                      |F_GETFL|O_NONBLOCK|SOL_SOCKET|SO_TYPE",
-                ),
+                )
+                .allowlist_var("EV_ONESHOT|EVFILT_TIMER|NOTE_(NSECONDS|USECONDS)")
+                .allowlist_var("EVFILT_SIGNAL|SIG_(BLOCK|UNBLOCK|SETMASK)|SIG[A-Z]+[0-9]*")
+                .allowlist_var("EVFILT_PROC|NOTE_EXIT|WNOHANG"),
         };
         let mut text = builder.generate().map_err(|e| e.to_string())?.to_string();
         // bindgen names its version only in its header comment.

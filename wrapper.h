@@ -27,12 +27,17 @@
 #include <sys/wait.h>
 #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
     defined(__OpenBSD__) || defined(__DragonFly__) || defined(EVQ_FORCE_KQUEUE)
+/* Poll, Waker */
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/time.h>
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <unistd.h>
+/* Signals */
+#include <signal.h>
+/* ChildExit */
+#include <sys/wait.h>
 #else
 #error "evq: no event queue backend for this OS (epoll on Linux/Android, kqueue on macOS and the BSDs)"
 #endif

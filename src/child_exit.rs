@@ -35,17 +35,23 @@ use std::sync::OnceLock;
 ///
 /// # Per platform
 ///
-/// | | Linux 5.4 and later, Android |
-/// |---|---|
-/// | the source | a pidfd: `pidfd_open(pid, 0)` ([`pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)), close-on-exec |
-/// | the check in `new` | `waitid(P_PIDFD, pidfd, WEXITED \| WNOHANG \| WNOWAIT)` |
-/// | try_wait | `waitid(P_PIDFD, pidfd, WEXITED \| WNOHANG)` ([`waitid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)) |
+/// | | Linux 5.4 and later, Android | macOS, iOS, BSDs (kqueue) |
+/// |---|---|---|
+/// | the source | a pidfd: `pidfd_open(pid, 0)` ([`pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)), close-on-exec | a kqueue of its own with `EVFILT_PROC` and `NOTE_EXIT` ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)), whose exit event is never collected |
+/// | the check in `new` | `waitid(P_PIDFD, pidfd, WEXITED \| WNOHANG \| WNOWAIT)` | the `kevent` that adds the filter (`ESRCH`: the child is gone; if it is an exited child of ours, `new` reaps it with `waitpid` and the source is readable at once) |
+/// | try_wait | `waitid(P_PIDFD, pidfd, WEXITED \| WNOHANG)` ([`waitid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)) | `waitpid(pid, WNOHANG)` ([`waitpid(2)`](https://man.freebsd.org/cgi/man.cgi?query=waitpid&sektion=2)) |
+///
+/// On kqueue `try_wait` waits by pid: the filter holds the process, but
+/// `waitpid` names a number, so if something else reaped the child and the
+/// number went to a new child of this process, `try_wait` would reap that
+/// one. Reap in one place.
 ///
 /// Before Linux 5.3, `new` fails with an
 /// [`Unsupported`](std::io::ErrorKind::Unsupported) error (`ENOSYS`), and on
 /// 5.3, which has `pidfd_open` but not `P_PIDFD`, with `EINVAL`: evq plays
-/// no `SIGCHLD` games as a fallback. macOS, iOS and the BSDs (kqueue) do not
-/// have `ChildExit` yet.
+/// no `SIGCHLD` games as a fallback. Over libkqueue a `ChildExit` works but
+/// cannot be registered (libkqueue cannot nest a kqueue in another).
+/// Windows: evq has no Windows backend yet.
 ///
 /// # Examples
 ///
@@ -86,7 +92,8 @@ impl ChildExit {
     ///
     /// Makes a `pidfd_open(pid, 0)` and a `waitid(P_PIDFD, pidfd, WEXITED |
     /// WNOHANG | WNOWAIT)` call, which reaps nothing
-    /// ([`pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)).
+    /// ([`pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html));
+    /// on kqueue, makes a kqueue and adds the filter with one `kevent`.
     #[doc(alias = "pidfd_open")]
     pub fn new(child: &Child) -> Result<ChildExit> {
         ChildFd::new(child.id()).map(|inner| ChildExit {
@@ -102,7 +109,8 @@ impl ChildExit {
     /// Fails with `ECHILD` if something else reaped the child first.
     ///
     /// Makes one `waitid(P_PIDFD, pidfd, WEXITED | WNOHANG)` call
-    /// ([`waitid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)).
+    /// ([`waitid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html));
+    /// on kqueue, one `waitpid(pid, WNOHANG)`.
     #[doc(alias = "waitid")]
     pub fn try_wait(&self) -> Result<Option<ExitStatus>> {
         if let Some(status) = self.status.get() {
@@ -114,7 +122,7 @@ impl ChildExit {
 }
 
 impl AsFd for ChildExit {
-    /// The pidfd.
+    /// The pidfd (on kqueue, the source's own kqueue).
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.as_fd()
     }

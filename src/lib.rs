@@ -67,7 +67,6 @@ compile_error!("evq supports Unix targets with epoll or kqueue only");
 
 #[allow(unsafe_code)]
 mod backend;
-#[cfg(evq_epoll)]
 mod child_exit;
 mod error;
 mod event;
@@ -75,10 +74,10 @@ mod events;
 mod interest;
 mod poll;
 mod registry;
-#[cfg(evq_epoll)]
+// NetBSD and OpenBSD: see `Signals`.
+#[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
 mod signals;
 mod source;
-#[cfg(evq_epoll)]
 mod timer;
 mod token;
 mod trigger;
@@ -95,8 +94,6 @@ pub mod model;
 #[allow(unsafe_code)]
 pub mod sys;
 
-#[cfg(evq_epoll)]
-#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use child_exit::ChildExit;
 pub use error::{Error, Result};
 pub use event::Event;
@@ -104,12 +101,13 @@ pub use events::{Events, Iter};
 pub use interest::Interest;
 pub use poll::Poll;
 pub use registry::Registry;
-#[cfg(evq_epoll)]
-#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
+#[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(not(any(target_os = "netbsd", target_os = "openbsd"))))
+)]
 pub use signals::Signals;
 pub use source::Source;
-#[cfg(evq_epoll)]
-#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use timer::Timer;
 pub use token::Token;
 pub use trigger::Trigger;

@@ -10,8 +10,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 ///
 /// Register it for [`Interest::READABLE`](crate::Interest::READABLE); after
 /// an event, take every pending signal with `pending`, which never blocks.
-/// A signal reported here is consumed: its handler does not run and its
-/// default action (terminating the process, for most) does not happen.
+/// A signal reported here never reaches its handler or default action
+/// (terminating the process, for most): on Linux reading it consumes it, on
+/// kqueue it stays blocked.
 ///
 /// # The signal mask: what evq does, and what you must do
 ///
@@ -76,20 +77,26 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 ///
 /// # Two `Signals` for one signal
 ///
-/// Both become readable, and the first `pending` takes the signal: exactly
-/// one of them reports each sending.
+/// Both become readable. On Linux the first `pending` takes the signal:
+/// exactly one of them reports each sending. On kqueue both report it.
 ///
 /// # Per platform
 ///
-/// | | Linux, Android |
-/// |---|---|
-/// | the source | a signalfd: `signalfd(-1, mask, SFD_NONBLOCK \| SFD_CLOEXEC)` ([`signalfd(2)`](https://man7.org/linux/man-pages/man2/signalfd.2.html)) |
-/// | new, add | `pthread_sigmask(SIG_BLOCK)` ([`pthread_sigmask(3)`](https://man7.org/linux/man-pages/man3/pthread_sigmask.3.html)), then `signalfd` |
-/// | remove | `signalfd` with the smaller mask |
-/// | pending | one `read` per signal, and one more that finds none |
+/// | | Linux, Android | macOS, iOS, FreeBSD (kqueue) |
+/// |---|---|---|
+/// | the source | a signalfd: `signalfd(-1, mask, SFD_NONBLOCK \| SFD_CLOEXEC)` ([`signalfd(2)`](https://man7.org/linux/man-pages/man2/signalfd.2.html)) | a kqueue of its own with one `EVFILT_SIGNAL` per signal ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)) |
+/// | new, add | `pthread_sigmask(SIG_BLOCK)` ([`pthread_sigmask(3)`](https://man7.org/linux/man-pages/man3/pthread_sigmask.3.html)), then `signalfd` | `pthread_sigmask(SIG_BLOCK)`, then one `kevent` per signal |
+/// | remove | `signalfd` with the smaller mask | one `kevent` (`EV_DELETE`) |
+/// | pending | one `read` per signal, and one more that finds none | one `kevent` collecting up to 32 signals, and one more that finds none |
+/// | the signal | consumed: dequeued by the read | recorded, not consumed: it stays pending (and blocked) in the process, one instance per standard signal |
+/// | two `Signals` for one signal | one of them reports it | both report it (each filter records every sending) |
 ///
-/// macOS, iOS and the BSDs (kqueue) do not have `Signals` yet. Windows has
-/// no signals.
+/// kqueue's filter records a sending even when the signal is blocked or
+/// ignored (`SIG_IGN`), except an ignored `SIGCHLD` (kqueue(2)). NetBSD and
+/// OpenBSD have no `Signals` yet: their libc defines the signal-set
+/// operations inline only, which evq's generated bindings cannot call.
+/// Over libkqueue a `Signals` works but cannot be registered (libkqueue
+/// cannot nest a kqueue in another). Windows has no signals.
 ///
 /// # Examples
 ///
@@ -165,7 +172,7 @@ impl Signals {
 }
 
 impl AsFd for Signals {
-    /// The signalfd.
+    /// The signalfd (on kqueue, the source's own kqueue).
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.as_fd()
     }

@@ -24,15 +24,18 @@ use std::time::Duration;
 ///
 /// # Per platform
 ///
-/// | | Linux, Android |
-/// |---|---|
-/// | the timer | a timerfd: `timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK \| TFD_CLOEXEC)` ([`timerfd_create(2)`](https://man7.org/linux/man-pages/man2/timerfd_create.2.html)) |
-/// | set, cancel | one `timerfd_settime` |
-/// | read | one `read` of the 8-byte count |
-/// | resolution | nanoseconds, no timer slack |
+/// | | Linux, Android | macOS, iOS, BSDs (kqueue) |
+/// |---|---|---|
+/// | the timer | a timerfd: `timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK \| TFD_CLOEXEC)` ([`timerfd_create(2)`](https://man7.org/linux/man-pages/man2/timerfd_create.2.html)) | a kqueue of its own holding a oneshot `EVFILT_TIMER` ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)); the descriptor is that kqueue's |
+/// | set, cancel | one `timerfd_settime` | one `kevent` deleting the old timer, one adding the new |
+/// | read | one `read` of the kernel's 8-byte count | one `kevent` collecting the expiry; the count comes from the monotonic clock, and a periodic timer is re-armed for its next expiry (one more `kevent`) |
+/// | resolution | nanoseconds, no timer slack | `NOTE_NSECONDS`; on a kernel that refuses it, microseconds, then milliseconds, rounded up |
 ///
-/// macOS, iOS and the BSDs (kqueue) do not have `Timer` yet, nor does
-/// Windows, for which evq has no backend.
+/// On kqueue an expiration is counted once its time has passed on the
+/// monotonic clock, so `read` may count one whose event is about to arrive.
+/// Over libkqueue (kqueue emulated on Linux) a `Timer` works but cannot be
+/// registered: libkqueue cannot nest a kqueue in another. Windows: evq has
+/// no Windows backend yet.
 ///
 /// # Examples
 ///
@@ -64,7 +67,8 @@ impl Timer {
     ///
     /// Makes one `timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
     /// TFD_CLOEXEC)` call
-    /// ([`timerfd_create(2)`](https://man7.org/linux/man-pages/man2/timerfd_create.2.html)).
+    /// ([`timerfd_create(2)`](https://man7.org/linux/man-pages/man2/timerfd_create.2.html));
+    /// on kqueue, makes a close-on-exec kqueue.
     #[doc(alias = "timerfd_create")]
     pub fn new() -> Result<Timer> {
         TimerFd::new().map(|inner| Timer { inner })
@@ -78,7 +82,8 @@ impl Timer {
     /// years.
     ///
     /// Makes one `timerfd_settime` call
-    /// ([`timerfd_settime(2)`](https://man7.org/linux/man-pages/man2/timerfd_settime.2.html)).
+    /// ([`timerfd_settime(2)`](https://man7.org/linux/man-pages/man2/timerfd_settime.2.html));
+    /// on kqueue, two `kevent` calls (see the type's table).
     #[doc(alias = "timerfd_settime")]
     pub fn set_timeout(&self, after: Duration) -> Result<()> {
         self.inner.set(at_least_a_nanosecond(after), Duration::ZERO)
@@ -92,7 +97,8 @@ impl Timer {
     /// once. Fails with [`Error::InvalidInput`] if `every` is zero.
     ///
     /// Makes one `timerfd_settime` call
-    /// ([`timerfd_settime(2)`](https://man7.org/linux/man-pages/man2/timerfd_settime.2.html)).
+    /// ([`timerfd_settime(2)`](https://man7.org/linux/man-pages/man2/timerfd_settime.2.html));
+    /// on kqueue, two `kevent` calls.
     #[doc(alias = "timerfd_settime")]
     pub fn set_interval(&self, first: Duration, every: Duration) -> Result<()> {
         if every.is_zero() {
@@ -107,7 +113,8 @@ impl Timer {
     /// afterwards, and `read` returns 0.
     ///
     /// Makes one `timerfd_settime` call with a zero time
-    /// ([`timerfd_settime(2)`](https://man7.org/linux/man-pages/man2/timerfd_settime.2.html)).
+    /// ([`timerfd_settime(2)`](https://man7.org/linux/man-pages/man2/timerfd_settime.2.html));
+    /// on kqueue, one `kevent` deleting the timer.
     #[doc(alias = "timerfd_settime")]
     pub fn cancel(&self) -> Result<()> {
         self.inner.set(Duration::ZERO, Duration::ZERO)
@@ -118,7 +125,9 @@ impl Timer {
     /// not readable until it expires again.
     ///
     /// Makes one `read` call on the timerfd
-    /// ([`timerfd_create(2)`](https://man7.org/linux/man-pages/man2/timerfd_create.2.html)).
+    /// ([`timerfd_create(2)`](https://man7.org/linux/man-pages/man2/timerfd_create.2.html));
+    /// on kqueue, one `kevent` call, and one more to re-arm a periodic
+    /// timer that expired.
     pub fn read(&self) -> Result<u64> {
         self.inner.read()
     }
@@ -130,7 +139,7 @@ fn at_least_a_nanosecond(duration: Duration) -> Duration {
 }
 
 impl AsFd for Timer {
-    /// The timerfd.
+    /// The timerfd (on kqueue, the timer's own kqueue).
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.as_fd()
     }

@@ -7,18 +7,34 @@
 //! after the other.
 mod util;
 
-#[cfg(not(evq_epoll))]
+// Not over libkqueue (the kqueue backend on Linux): there a `Signals` is a
+// kqueue of its own, and libkqueue cannot nest a kqueue in another poll
+// (its kqueue descriptor is a pipe's write end). Not on NetBSD and OpenBSD,
+// which have no `Signals` (see its docs).
+#[cfg(any(
+    all(evq_kqueue, target_os = "linux"),
+    target_os = "netbsd",
+    target_os = "openbsd"
+))]
 fn main() {
-    println!("no tests: kqueue has no Signals yet");
+    println!("test result: ok. 0 passed (no Signals to test here: see tests/signals.rs)");
 }
 
-#[cfg(evq_epoll)]
+#[cfg(not(any(
+    all(evq_kqueue, target_os = "linux"),
+    target_os = "netbsd",
+    target_os = "openbsd"
+)))]
 fn main() {
-    linux::main();
+    cases::main();
 }
 
-#[cfg(evq_epoll)]
-mod linux {
+#[cfg(not(any(
+    all(evq_kqueue, target_os = "linux"),
+    target_os = "netbsd",
+    target_os = "openbsd"
+)))]
+mod cases {
     use crate::util::{expect_event, expect_no_event};
     use evq::{sys, Error, Events, Interest, Poll, Signals, Token, Trigger};
     use std::os::unix::process::CommandExt;
@@ -69,8 +85,8 @@ mod linux {
             deregistering_drops_the_event_but_not_the_signal,
         ),
         (
-            "two_signals_for_one_signal_report_it_once",
-            two_signals_for_one_signal_report_it_once,
+            "two_signals_for_one_signal_report_it_as_documented",
+            two_signals_for_one_signal_report_it_as_documented,
         ),
         (
             "new_blocks_in_the_calling_thread_and_new_threads_inherit_it",
@@ -169,12 +185,16 @@ mod linux {
 
         signals.remove(SIGUSR1).unwrap();
         kill_self(SIGUSR1);
-        // Not watched here any more, and still blocked (the process lives on):
-        // pending in the process, where a new `Signals` finds it.
+        // Not watched here any more, and still blocked (the process lives on).
         expect_no_event(&mut poll, &mut events, SIGNALS);
         assert_eq!(signals.pending().count(), 0);
-        let other = Signals::new(&[SIGUSR1]).unwrap();
-        assert_eq!(other.pending().collect::<Vec<_>>(), [SIGUSR1]);
+        // On Linux it is pending in the process, where a new `Signals`
+        // finds it. (A kqueue filter records only sendings after it exists.)
+        #[cfg(evq_epoll)]
+        {
+            let other = Signals::new(&[SIGUSR1]).unwrap();
+            assert_eq!(other.pending().collect::<Vec<_>>(), [SIGUSR1]);
+        }
     }
 
     fn edge_reports_once_per_sending() {
@@ -217,7 +237,7 @@ mod linux {
         assert_eq!(signals.pending().collect::<Vec<_>>(), [SIGUSR1]);
     }
 
-    fn two_signals_for_one_signal_report_it_once() {
+    fn two_signals_for_one_signal_report_it_as_documented() {
         let (mut poll, mut events, first) = registered(&[SIGUSR1], Trigger::Level);
         let second = Signals::new(&[SIGUSR1]).unwrap();
         poll.registry()
@@ -227,7 +247,9 @@ mod linux {
         expect_event(&mut poll, &mut events, SIGNALS);
         expect_event(&mut poll, &mut events, Token(10));
         let taken = second.pending().count() + first.pending().count();
-        assert_eq!(taken, 1, "exactly one of them reports it");
+        // signalfd: the first read dequeues it; kqueue: each filter records it.
+        let expected = if cfg!(evq_epoll) { 1 } else { 2 };
+        assert_eq!(taken, expected, "as `Signals` documents");
     }
 
     /// Whether `signal` is blocked in the calling thread.
@@ -267,6 +289,10 @@ mod linux {
     }
 
     fn children_inherit_the_mask_unless_pre_exec_clears_it() {
+        // The child reads its mask from /proc, which only Linux has.
+        if cfg!(not(target_os = "linux")) {
+            return;
+        }
         assert!(blocked_here(SIGUSR1));
         let bit = 1 << (SIGUSR1 - 1);
         assert_ne!(child_mask(Command::new("grep")) & bit, 0, "inherited");

@@ -42,6 +42,8 @@
 //! something other than an fd (a kqueue timer, a Windows socket) adds a
 //! method for it here and a hook there.
 
+#[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
+mod signal_mask;
 mod syscall;
 
 #[cfg(all(debug_assertions, not(miri)))]
@@ -67,6 +69,20 @@ pub(crate) use self::{
 #[cfg(evq_kqueue)]
 mod kqueue;
 #[cfg(evq_kqueue)]
+mod kqueue_proc;
+#[cfg(all(evq_kqueue, not(any(target_os = "netbsd", target_os = "openbsd"))))]
+mod kqueue_signals;
+#[cfg(evq_kqueue)]
+mod kqueue_timer;
+#[cfg(evq_kqueue)]
+mod source_queue;
+#[cfg(evq_kqueue)]
 mod user_event;
 #[cfg(evq_kqueue)]
-pub(crate) use self::{kqueue::*, user_event::WakerFd};
+pub(crate) use self::{
+    kqueue::*, kqueue_proc::ChildFd, kqueue_timer::TimerFd, user_event::WakerFd,
+};
+// NetBSD and OpenBSD define the sigset operations inline only, which
+// bindgen cannot bind: no Signals there yet.
+#[cfg(all(evq_kqueue, not(any(target_os = "netbsd", target_os = "openbsd"))))]
+pub(crate) use self::kqueue_signals::SignalFd;

@@ -9,21 +9,20 @@
 //! is first blocked in the calling thread; the rest is documented on
 //! `Signals`.
 //!
-//! The libc calls take the libc's `sigset_t` (128 bytes in glibc) and pass
-//! the kernel its own 8-byte set; evq never builds a set by hand.
+//! The libc's `signalfd` takes the libc's `sigset_t` (128 bytes in glibc)
+//! and passes the kernel its own 8-byte set; evq never builds a set by hand
+//! (`signal_mask.rs`).
 //!
 //! # References
 //! - [`signalfd(2)`](https://man7.org/linux/man-pages/man2/signalfd.2.html)
-//! - [`pthread_sigmask(3)`](https://man7.org/linux/man-pages/man3/pthread_sigmask.3.html)
-//! - [`sigsetops(3)`](https://man7.org/linux/man-pages/man3/sigsetops.3.html)
 
+use super::signal_mask;
 use super::syscall::check;
-use crate::{sys, Error, Result};
+use crate::{sys, Result};
 use std::ffi::c_int;
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::ptr;
 use std::sync::{Mutex, PoisonError};
 
 pub(crate) struct SignalFd {
@@ -46,11 +45,11 @@ impl SignalFd {
     /// Blocks `signals` in the calling thread (`pthread_sigmask`), then
     /// `signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC)`.
     pub(crate) fn new(signals: &[i32]) -> Result<SignalFd> {
-        let mut mask = empty_set();
+        let mut mask = signal_mask::empty();
         for &signal in signals {
-            add_to_set(&mut mask, signal)?;
+            signal_mask::add(&mut mask, signal)?;
         }
-        block(&mask)?;
+        signal_mask::block(&mask)?;
         // SAFETY: `mask` is an initialised sigset_t, only read.
         let fd = unsafe { sys::signalfd(-1, &mask, FLAGS) };
         let fd = check(fd, "signalfd", None)?;
@@ -67,8 +66,8 @@ impl SignalFd {
     pub(crate) fn add(&self, signal: i32) -> Result<()> {
         let mut mask = self.lock();
         let mut new = *mask;
-        add_to_set(&mut new, signal)?;
-        block(&new)?;
+        signal_mask::add(&mut new, signal)?;
+        signal_mask::block(&new)?;
         self.replace_mask(&new)?;
         *mask = new;
         Ok(())
@@ -78,10 +77,7 @@ impl SignalFd {
     pub(crate) fn remove(&self, signal: i32) -> Result<()> {
         let mut mask = self.lock();
         let mut new = *mask;
-        // SAFETY: `new` is an initialised sigset_t; sigdelset reports a bad
-        // signal number as EINVAL.
-        let ret = unsafe { sys::sigdelset(&mut new, signal) };
-        check(ret, "sigdelset", None).map_err(|_| invalid_signal())?;
+        signal_mask::remove(&mut new, signal)?;
         self.replace_mask(&new)?;
         *mask = new;
         Ok(())
@@ -125,51 +121,4 @@ impl AsFd for SignalFd {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.signalfd.as_fd()
     }
-}
-
-fn empty_set() -> sys::sigset_t {
-    let mut set = MaybeUninit::<sys::sigset_t>::uninit();
-    // SAFETY: sigemptyset initialises the whole set; it cannot fail.
-    unsafe {
-        sys::sigemptyset(set.as_mut_ptr());
-        set.assume_init()
-    }
-}
-
-/// Adds `signal` to `set`, refusing the two signals that cannot be blocked
-/// (and so cannot be read from a signalfd) and numbers that are no signal.
-fn add_to_set(set: &mut sys::sigset_t, signal: i32) -> Result<()> {
-    if signal == sys::SIGKILL as i32 || signal == sys::SIGSTOP as i32 {
-        return Err(Error::InvalidInput {
-            reason: "SIGKILL and SIGSTOP cannot be caught, blocked or watched",
-        });
-    }
-    // SAFETY: `set` is an initialised sigset_t; sigaddset reports a bad
-    // signal number as EINVAL.
-    let ret = unsafe { sys::sigaddset(set, signal) };
-    check(ret, "sigaddset", None)
-        .map(drop)
-        .map_err(|_| invalid_signal())
-}
-
-fn invalid_signal() -> Error {
-    Error::InvalidInput {
-        reason: "not a signal number",
-    }
-}
-
-/// `pthread_sigmask(SIG_BLOCK, set)`: blocks `set` in the calling thread.
-fn block(set: &sys::sigset_t) -> Result<()> {
-    // SAFETY: `set` is an initialised sigset_t, only read; the old mask is
-    // not asked for (null).
-    let ret = unsafe { sys::pthread_sigmask(sys::SIG_BLOCK as c_int, set, ptr::null_mut()) };
-    // pthread functions return the error number instead of setting errno.
-    if ret != 0 {
-        return Err(Error::Os {
-            operation: "pthread_sigmask(SIG_BLOCK)",
-            fd: None,
-            source: io::Error::from_raw_os_error(ret),
-        });
-    }
-    Ok(())
 }
