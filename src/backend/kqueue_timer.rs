@@ -65,19 +65,20 @@ impl Schedule {
             1
         } else {
             let later = (elapsed - self.first).as_nanos() / self.every.as_nanos();
-            1 + u64::try_from(later).unwrap_or(u64::MAX - 1)
+            u64::try_from(later).map_or(u64::MAX, |later| later.saturating_add(1))
         }
     }
 
-    /// When expiration number `n` (from 1) is due.
-    fn deadline(&self, n: u64) -> Instant {
-        let after = self.first
-            + self
-                .every
-                .saturating_mul(u32::try_from(n - 1).unwrap_or(u32::MAX));
+    /// When expiration number `n` (from 1) is due; `None` beyond what an
+    /// `Instant` can hold, or after the only one of a one-shot timer.
+    fn deadline(&self, n: u64) -> Option<Instant> {
+        if self.every.is_zero() && n > 1 {
+            return None;
+        }
+        let later = u128::from(n - 1).checked_mul(self.every.as_nanos())?;
+        let nanos = self.first.as_nanos().checked_add(later)?;
         self.start
-            .checked_add(after)
-            .unwrap_or(self.start + Duration::from_secs(u32::MAX.into()))
+            .checked_add(Duration::from_nanos(u64::try_from(nanos).ok()?))
     }
 }
 
@@ -100,9 +101,12 @@ impl TimerFd {
         if first.is_zero() {
             return Ok(());
         }
+        // The clock is read before the kernel timer starts, so the kernel's
+        // deadline is never earlier than the schedule's.
+        let start = Instant::now();
         self.arm(first)?;
         *schedule = Some(Schedule {
-            start: Instant::now(),
+            start,
             first,
             every,
             counted: 0,
@@ -110,22 +114,25 @@ impl TimerFd {
         Ok(())
     }
 
-    /// Collects the queue's events (making it unreadable), counts the
-    /// expirations due since the last read, and re-arms a periodic timer
-    /// for its next one.
+    /// Collects the queue's event (making it unreadable) and counts the
+    /// expirations due since the last read. The kernel timer is oneshot and
+    /// gone once its event is collected: if there was one, it is re-armed
+    /// for the next expiration not yet counted (for a one-shot timer, its
+    /// only one, should the clock not have reached it yet).
     pub(crate) fn read(&self) -> Result<u64> {
         let mut schedule = self.lock();
         let mut buffer = [RawEvent::default(); 1];
-        self.queue.collect(&mut buffer)?;
+        let fired = self.queue.collect(&mut buffer)? > 0;
         let Some(current) = schedule.as_mut() else {
             return Ok(0);
         };
         let due = current.due(Instant::now());
         let new = due - current.counted;
         current.counted = due;
-        if new > 0 && !current.every.is_zero() {
-            let next = current.deadline(due + 1);
-            self.arm(next.saturating_duration_since(Instant::now()))?;
+        if fired {
+            if let Some(next) = current.deadline(due + 1) {
+                self.arm(next.saturating_duration_since(Instant::now()))?;
+            }
         }
         Ok(new)
     }
@@ -133,6 +140,7 @@ impl TimerFd {
     /// `EV_ADD | EV_ONESHOT` of the timer, `after` from now, in the finest
     /// unit the kernel takes, rounded up (at least one unit).
     fn arm(&self, after: Duration) -> Result<()> {
+        // A zero wait would be "now": the kernel needs at least one unit.
         let nanos = after.as_nanos().max(1);
         for (index, &(unit, nanos_per_unit)) in
             UNITS.iter().enumerate().skip(UNIT.load(Ordering::Relaxed))
@@ -186,5 +194,53 @@ impl TimerFd {
 impl AsFd for TimerFd {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.queue.as_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schedule(first_ms: u64, every_ms: u64) -> Schedule {
+        Schedule {
+            start: Instant::now(),
+            first: Duration::from_millis(first_ms),
+            every: Duration::from_millis(every_ms),
+            counted: 0,
+        }
+    }
+
+    #[test]
+    fn expirations_are_due_only_once_their_time_has_passed() {
+        let periodic = schedule(5, 2);
+        let at = |ms| periodic.start + Duration::from_millis(ms);
+        let nanosecond = Duration::from_nanos(1);
+        assert_eq!(periodic.due(at(5) - nanosecond), 0);
+        assert_eq!(periodic.due(at(5)), 1);
+        assert_eq!(periodic.due(at(7) - nanosecond), 1);
+        assert_eq!(periodic.due(at(7)), 2);
+        assert_eq!(periodic.due(at(105)), 51);
+
+        let once = schedule(5, 0);
+        assert_eq!(once.due(once.start + Duration::from_secs(60)), 1);
+    }
+
+    #[test]
+    fn deadlines_follow_the_schedule_and_a_one_shot_has_one() {
+        let periodic = schedule(5, 2);
+        let after = |n| periodic.deadline(n).map(|d| d - periodic.start);
+        assert_eq!(after(1), Some(Duration::from_millis(5)));
+        assert_eq!(after(3), Some(Duration::from_millis(9)));
+        let once = schedule(5, 0);
+        assert_eq!(
+            once.deadline(1).map(|d| d - once.start),
+            Some(Duration::from_millis(5))
+        );
+        assert_eq!(once.deadline(2), None);
+        let huge = Schedule {
+            every: Duration::MAX,
+            ..periodic
+        };
+        assert_eq!(huge.deadline(u64::MAX), None, "beyond any Instant");
     }
 }
