@@ -21,11 +21,13 @@ use std::sync::OnceLock;
 ///   reported at once: the source is readable whenever the child has
 ///   exited, not only at the moment it does.
 /// - **pid reuse.** The `ChildExit` holds the *process*, not its number:
-///   a pidfd stays attached to the process it was opened for, and never
-///   refers to a later process that reuses the pid. [`new`](ChildExit::new)
-///   checks that the pid still names an unreaped child of this process, so
-///   a `Child` that was already waited for (whose pid may belong to some
-///   other process now) is refused with `ECHILD`.
+///   a pidfd (or kqueue's process filter) stays attached to the process it
+///   was opened for, and never refers to a later process that reuses the
+///   pid; and an unreaped child keeps its pid. On Linux,
+///   [`new`](ChildExit::new) checks that the pid still names an unreaped
+///   child of this process, so a `Child` that was already waited for
+///   (whose pid may belong to some other process now) is refused with
+///   `ECHILD` (kqueue: see below).
 /// - **Reap in one place.** `try_wait` reaps the child, as
 ///   [`Child::try_wait`] does. Once either has reaped it, the other fails
 ///   with `ECHILD` ("no child processes"); `ChildExit::try_wait` keeps the
@@ -41,10 +43,12 @@ use std::sync::OnceLock;
 /// | the check in `new` | `waitid(P_PIDFD, pidfd, WEXITED \| WNOHANG \| WNOWAIT)` | the `kevent` that adds the filter (`ESRCH`: the child is gone; if it is an exited child of ours, `new` reaps it with `waitpid` and the source is readable at once) |
 /// | try_wait | `waitid(P_PIDFD, pidfd, WEXITED \| WNOHANG)` ([`waitid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)) | `waitpid(pid, WNOHANG)` ([`waitpid(2)`](https://man.freebsd.org/cgi/man.cgi?query=waitpid&sektion=2)) |
 ///
-/// On kqueue `try_wait` waits by pid: the filter holds the process, but
-/// `waitpid` names a number, so if something else reaped the child and the
-/// number went to a new child of this process, `try_wait` would reap that
-/// one. Reap in one place.
+/// On kqueue `new` cannot tell a child that was reaped already, and whose
+/// pid went to some other process, from the child itself: it then watches
+/// that process, and `try_wait` fails with `ECHILD` (unless the process is
+/// a new child of this one). And `try_wait` waits by pid: the filter holds
+/// the process, but `waitpid` names a number. Reap in one place, and create
+/// the `ChildExit` before anything can reap the child.
 ///
 /// Before Linux 5.3, `new` fails with an
 /// [`Unsupported`](std::io::ErrorKind::Unsupported) error (`ENOSYS`), and on
