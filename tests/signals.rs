@@ -10,8 +10,10 @@ mod util;
 // Not over libkqueue (the kqueue backend on Linux): there a `Signals` is a
 // kqueue of its own, and libkqueue cannot nest a kqueue in another poll
 // (its kqueue descriptor is a pipe's write end). Not on NetBSD and OpenBSD,
-// which have no `Signals` (see its docs).
+// which have no `Signals` (see its docs). Not under Miri, which emulates
+// no signalfd and no kill.
 #[cfg(any(
+    miri,
     all(evq_kqueue, target_os = "linux"),
     target_os = "netbsd",
     target_os = "openbsd"
@@ -21,6 +23,7 @@ fn main() {
 }
 
 #[cfg(not(any(
+    miri,
     all(evq_kqueue, target_os = "linux"),
     target_os = "netbsd",
     target_os = "openbsd"
@@ -30,6 +33,7 @@ fn main() {
 }
 
 #[cfg(not(any(
+    miri,
     all(evq_kqueue, target_os = "linux"),
     target_os = "netbsd",
     target_os = "openbsd"

@@ -128,7 +128,7 @@ impl Selector {
         // capacity is room for `events.capacity() >= max` RawEvents.
         let buffer = events.as_mut_ptr().cast::<RawEvent>();
         let n = match timeout {
-            Some(timeout) if !timeout.is_zero() && !PWAIT2_MISSING.load(Ordering::Relaxed) => {
+            Some(timeout) if !timeout.is_zero() && pwait2_may_exist() => {
                 match self.pwait2(buffer, max, timeout) {
                     Err(error) if is_missing_syscall(&error) => {
                         PWAIT2_MISSING.store(true, Ordering::Relaxed);
@@ -187,6 +187,12 @@ impl Selector {
 /// uses `epoll_wait`. Each thread may find out once for itself, which costs
 /// one failed call; after that, no call probes again.
 static PWAIT2_MISSING: AtomicBool = AtomicBool::new(false);
+
+/// Whether to try `epoll_pwait2`. Not under Miri, which emulates
+/// `epoll_wait` but no raw `syscall`.
+fn pwait2_may_exist() -> bool {
+    !cfg!(miri) && !PWAIT2_MISSING.load(Ordering::Relaxed)
+}
 
 /// `ENOSYS`, or the `EPERM` that older container seccomp profiles return
 /// for system calls they do not know (epoll waits otherwise never fail
