@@ -426,12 +426,12 @@ mod generate {
                 .allowlist_function(
                     "signalfd|sigemptyset|sigaddset|sigdelset|sigismember|pthread_sigmask|kill",
                 )
-                .allowlist_function("waitid")
+                .allowlist_function("waitid|waitpid|poll")
                 .allowlist_type("EPOLL_EVENTS|socklen_t")
                 .allowlist_type("__kernel_timespec")
                 .allowlist_type("itimerspec")
                 .allowlist_type("signalfd_siginfo")
-                .allowlist_type("siginfo_t|idtype_t")
+                .allowlist_type("idtype_t|pollfd")
                 .allowlist_var(
                     "EPOLL_CTL_(ADD|MOD|DEL)|EPOLL_CLOEXEC|EFD_(CLOEXEC|NONBLOCK)\
                      |F_GETFL|O_NONBLOCK|SOL_SOCKET|SO_TYPE",
@@ -439,9 +439,7 @@ mod generate {
                 .allowlist_var("SYS_(epoll_pwait2|pidfd_open)")
                 .allowlist_var("CLOCK_MONOTONIC|TFD_(CLOEXEC|NONBLOCK)")
                 .allowlist_var("SFD_(CLOEXEC|NONBLOCK)|SIG_(BLOCK|UNBLOCK|SETMASK)|SIG[A-Z]+[0-9]*")
-                .allowlist_var(
-                    "P_(PID|PIDFD)|W(EXITED|NOHANG|NOWAIT)|CLD_(EXITED|KILLED|DUMPED)|__WCOREFLAG",
-                ),
+                .allowlist_var("P_PIDFD|W(EXITED|NOHANG|NOWAIT)|POLLIN"),
             // `kevent` is a struct and a function; `Default` builds the
             // struct (EV_SET is a macro bindgen cannot translate) whatever
             // extra fields an OS adds.

@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 /* ChildExit */
+#include <poll.h>
 #include <sys/wait.h>
 #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
     defined(__OpenBSD__) || defined(__DragonFly__) || defined(EVQ_FORCE_KQUEUE)

@@ -41,7 +41,7 @@ use std::sync::OnceLock;
 /// |---|---|---|
 /// | the source | a pidfd: `pidfd_open(pid, 0)` ([`pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)), close-on-exec | a kqueue of its own with `EVFILT_PROC` and `NOTE_EXIT` ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)), whose exit event is never collected |
 /// | the check in `new` | `waitid(P_PIDFD, pidfd, WEXITED \| WNOHANG \| WNOWAIT)` | the `kevent` that adds the filter (`ESRCH`: the child is gone; if it is an exited child of ours, `new` reaps it with `waitpid` and the source is readable at once) |
-/// | try_wait | `waitid(P_PIDFD, pidfd, WEXITED \| WNOHANG)` ([`waitid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)) | `waitpid(pid, WNOHANG)` ([`waitpid(2)`](https://man.freebsd.org/cgi/man.cgi?query=waitpid&sektion=2)) |
+/// | try_wait | `poll` on the pidfd; once it shows the exit, the check above and `waitpid(pid, WNOHANG)`, which then reaps the zombie holding that pid ([`waitid(2)`, `waitpid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)) | `waitpid(pid, WNOHANG)` ([`waitpid(2)`](https://man.freebsd.org/cgi/man.cgi?query=waitpid&sektion=2)) |
 ///
 /// On kqueue `new` cannot tell a child that was reaped already, and whose
 /// pid went to some other process, from the child itself: it then watches
@@ -112,10 +112,13 @@ impl ChildExit {
     ///
     /// Fails with `ECHILD` if something else reaped the child first.
     ///
-    /// Makes one `waitid(P_PIDFD, pidfd, WEXITED | WNOHANG)` call
+    /// Makes one `poll` call on the pidfd while the child runs, and two
+    /// more once it has exited: `waitid(P_PIDFD, pidfd, WEXITED | WNOHANG |
+    /// WNOWAIT)` to check it is still an unreaped child of ours, then
+    /// `waitpid(pid, WNOHANG)` to reap it
     /// ([`waitid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html));
     /// on kqueue, one `waitpid(pid, WNOHANG)`.
-    #[doc(alias = "waitid")]
+    #[doc(alias = "waitid", alias = "waitpid")]
     pub fn try_wait(&self) -> Result<Option<ExitStatus>> {
         if let Some(status) = self.status.get() {
             return Ok(Some(*status));

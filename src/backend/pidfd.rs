@@ -3,9 +3,15 @@
 //! A pidfd refers to one process, not to a number: it stays attached to
 //! that process while it runs, while it is a zombie and after it is reaped,
 //! and never to a later process that reuses the pid. It is readable once the
-//! process has exited, and stays readable. `waitid(P_PIDFD, ..)` reaps
-//! exactly that process, and fails with `ECHILD` once anyone has reaped it,
-//! instead of waiting for some other process with the same number.
+//! process has exited, and stays readable. `waitid(P_PIDFD, ..)` asks about
+//! exactly that process, and fails with `ECHILD` once anyone has reaped it
+//! (or if it is not a child of this process).
+//!
+//! The status is reaped with `waitpid`, which gives it in the encoding
+//! `ExitStatus` holds, and only once the pidfd has shown that the child
+//! exited and `waitid` that it is still an unreaped child of ours: then it
+//! is a zombie, which keeps its pid, so `waitpid` reaps that very process.
+//! (No `siginfo_t` is read: its field names differ between libcs.)
 //!
 //! `pidfd_open` is called by number: its libc wrapper (glibc 2.36) is newer
 //! than the system call (Linux 5.3), and the kernel has it or answers
@@ -13,7 +19,7 @@
 //!
 //! # References
 //! - [`pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)
-//! - [`waitid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)
+//! - [`waitid(2)`, `waitpid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)
 
 use super::syscall::check;
 use crate::{sys, Result};
@@ -21,16 +27,17 @@ use std::ffi::{c_int, c_long};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
+use std::ptr;
 
 #[derive(Debug)]
 pub(crate) struct ChildFd {
     pidfd: OwnedFd,
+    pid: u32,
 }
 
 impl ChildFd {
-    /// `pidfd_open(pid, 0)` (close-on-exec, always), then a
-    /// `waitid(P_PIDFD, .., WNOWAIT)` that reaps nothing but fails with
-    /// `ECHILD` if the pid no longer names a child of this process.
+    /// `pidfd_open(pid, 0)` (close-on-exec, always), then a check that the
+    /// pid still names an unreaped child of this process.
     pub(crate) fn new(pid: u32) -> Result<ChildFd> {
         // SAFETY: pidfd_open takes a pid and flags, no pointers; a pid of
         // no process fails with ESRCH.
@@ -46,69 +53,56 @@ impl ChildFd {
         // SAFETY: pidfd_open succeeded, so `fd` is a new descriptor that
         // nothing else owns.
         let pidfd = unsafe { OwnedFd::from_raw_fd(fd) };
-        let child = ChildFd { pidfd };
-        child.wait(sys::WNOWAIT)?;
+        let child = ChildFd { pidfd, pid };
+        child.check_unreaped_child()?;
         Ok(child)
     }
 
-    /// Reaps the child if it has exited: `waitid(P_PIDFD, fd, WEXITED |
-    /// WNOHANG)`.
+    /// Reaps the child if it has exited: `poll` on the pidfd (zero
+    /// timeout); if it shows the exit, the `waitid` check, then
+    /// `waitpid(pid, WNOHANG)`.
     pub(crate) fn try_wait(&self) -> Result<Option<ExitStatus>> {
-        self.wait(0)
-    }
-
-    /// `waitid(P_PIDFD, fd, WEXITED | WNOHANG | extra)`, and the status if
-    /// the child has exited.
-    fn wait(&self, extra: u32) -> Result<Option<ExitStatus>> {
-        let fd = self.pidfd.as_raw_fd();
-        // SAFETY: siginfo_t is plain data, for which all zeroes is valid;
-        // zeroed, it reads as "no child" (si_pid 0) unless waitid fills it.
-        let mut info: sys::siginfo_t = unsafe { std::mem::zeroed() };
-        let options = (sys::WEXITED | sys::WNOHANG | extra) as c_int;
-        // SAFETY: `info` is a writable siginfo_t for the call's duration.
-        let ret = unsafe { sys::waitid(sys::P_PIDFD, fd as sys::__id_t, &mut info, options) };
-        check(ret, "waitid(P_PIDFD)", Some(fd))?;
-        // SAFETY: waitid with WEXITED fills the SIGCHLD member of the union
-        // when it reports a child, and leaves it zeroed otherwise.
-        let sigchld = unsafe { info._sifields._sigchld };
-        if sigchld.si_pid == 0 {
+        if !self.has_exited()? {
             return Ok(None);
         }
-        Ok(Some(exit_status(info.si_code, sigchld.si_status)))
+        self.check_unreaped_child()?;
+        let mut status: c_int = 0;
+        // SAFETY: `status` is writable for the call; WNOHANG never blocks.
+        let ret = unsafe { sys::waitpid(self.pid as _, &mut status, sys::WNOHANG as c_int) };
+        let ret = check(ret, "waitpid", None)?;
+        Ok((ret != 0).then(|| ExitStatus::from_raw(status)))
     }
-}
 
-/// The wait status `waitpid` would have returned, which is what
-/// `ExitStatus` holds: the exit code in bits 8 to 15, or the signal in the
-/// low 7 bits, with `__WCOREFLAG` if it dumped core.
-fn exit_status(code: c_int, status: c_int) -> ExitStatus {
-    let raw = match code as u32 {
-        sys::CLD_EXITED => (status & 0xff) << 8,
-        sys::CLD_DUMPED => status | sys::__WCOREFLAG as c_int,
-        _ => status, // CLD_KILLED
-    };
-    ExitStatus::from_raw(raw)
+    /// `poll(pidfd, POLLIN, 0)`: readable once the process has exited.
+    fn has_exited(&self) -> Result<bool> {
+        let fd = self.pidfd.as_raw_fd();
+        let mut entry = sys::pollfd {
+            fd,
+            events: sys::POLLIN as _,
+            revents: 0,
+        };
+        // SAFETY: `entry` is one writable pollfd for the call's duration; a
+        // zero timeout never blocks.
+        let ret = unsafe { sys::poll(&mut entry, 1, 0) };
+        check(ret, "poll", Some(fd))?;
+        Ok(entry.revents & sys::POLLIN as std::ffi::c_short != 0)
+    }
+
+    /// `waitid(P_PIDFD, pidfd, WEXITED | WNOHANG | WNOWAIT)`, which reaps
+    /// nothing and reads no status (no `siginfo_t`, which the kernel
+    /// accepts): `ECHILD` if the process is no unreaped child of ours.
+    fn check_unreaped_child(&self) -> Result<()> {
+        let fd = self.pidfd.as_raw_fd();
+        let options = (sys::WEXITED | sys::WNOHANG | sys::WNOWAIT) as c_int;
+        // SAFETY: a null siginfo pointer is accepted by the kernel (and
+        // passed on by the libc): nothing is written.
+        let ret = unsafe { sys::waitid(sys::P_PIDFD, fd as _, ptr::null_mut(), options) };
+        check(ret, "waitid(P_PIDFD)", Some(fd)).map(drop)
+    }
 }
 
 impl AsFd for ChildFd {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.pidfd.as_fd()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exit_statuses_decode_as_waitpid_would_give_them() {
-        let exited = exit_status(sys::CLD_EXITED as c_int, 3);
-        assert_eq!(exited.code(), Some(3));
-        let killed = exit_status(sys::CLD_KILLED as c_int, 9);
-        assert_eq!((killed.code(), killed.signal()), (None, Some(9)));
-        assert!(!killed.core_dumped());
-        let dumped = exit_status(sys::CLD_DUMPED as c_int, 6);
-        assert_eq!(dumped.signal(), Some(6));
-        assert!(dumped.core_dumped());
     }
 }

@@ -50,10 +50,10 @@ pub const SIG_BLOCK: u32 = 0;
 pub const SIG_UNBLOCK: u32 = 1;
 pub const SIG_SETMASK: u32 = 2;
 pub const SIGSTKSZ: u32 = 8192;
+pub const POLLIN: u32 = 1;
 pub const WNOHANG: u32 = 1;
 pub const WEXITED: u32 = 4;
 pub const WNOWAIT: u32 = 16777216;
-pub const __WCOREFLAG: u32 = 128;
 pub type __uint32_t = ::core::ffi::c_uint;
 pub type __uid_t = ::core::ffi::c_uint;
 pub type __pid_t = ::core::ffi::c_int;
@@ -602,13 +602,6 @@ const _: () = {
         "Offset of field: siginfo_t::_sifields",
     ][::core::mem::offset_of!(siginfo_t, _sifields) - 16usize];
 };
-pub const CLD_EXITED: _bindgen_ty_16 = 1;
-pub const CLD_KILLED: _bindgen_ty_16 = 2;
-pub const CLD_DUMPED: _bindgen_ty_16 = 3;
-pub const CLD_TRAPPED: _bindgen_ty_16 = 4;
-pub const CLD_STOPPED: _bindgen_ty_16 = 5;
-pub const CLD_CONTINUED: _bindgen_ty_16 = 6;
-pub type _bindgen_ty_16 = ::core::ffi::c_uint;
 unsafe extern "C" {
     pub fn kill(__pid: __pid_t, __sig: ::core::ffi::c_int) -> ::core::ffi::c_int;
 }
@@ -749,11 +742,45 @@ unsafe extern "C" {
         __flags: ::core::ffi::c_int,
     ) -> ::core::ffi::c_int;
 }
+pub type nfds_t = ::core::ffi::c_ulong;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct pollfd {
+    pub fd: ::core::ffi::c_int,
+    pub events: ::core::ffi::c_short,
+    pub revents: ::core::ffi::c_short,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of pollfd"][::core::mem::size_of::<pollfd>() - 8usize];
+    ["Alignment of pollfd"][::core::mem::align_of::<pollfd>() - 4usize];
+    ["Offset of field: pollfd::fd"][::core::mem::offset_of!(pollfd, fd) - 0usize];
+    [
+        "Offset of field: pollfd::events",
+    ][::core::mem::offset_of!(pollfd, events) - 4usize];
+    [
+        "Offset of field: pollfd::revents",
+    ][::core::mem::offset_of!(pollfd, revents) - 6usize];
+};
+unsafe extern "C" {
+    pub fn poll(
+        __fds: *mut pollfd,
+        __nfds: nfds_t,
+        __timeout: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
 pub const P_ALL: idtype_t = 0;
 pub const P_PID: idtype_t = 1;
 pub const P_PGID: idtype_t = 2;
 pub const P_PIDFD: idtype_t = 3;
 pub type idtype_t = ::core::ffi::c_uint;
+unsafe extern "C" {
+    pub fn waitpid(
+        __pid: __pid_t,
+        __stat_loc: *mut ::core::ffi::c_int,
+        __options: ::core::ffi::c_int,
+    ) -> __pid_t;
+}
 unsafe extern "C" {
     pub fn waitid(
         __idtype: idtype_t,
