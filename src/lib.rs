@@ -50,6 +50,16 @@
 //!   so closing one of several duplicated fds leaves it in place; see
 //!   [`Registry`] on closing and duplicated descriptors.
 //!
+//! # Timers, signals and child processes
+//!
+//! Besides sockets and pipes, a poll watches three kernel sources that evq
+//! wraps the same way on every platform: a [`Timer`] (timerfd;
+//! `EVFILT_TIMER`), a set of `Signals` (signalfd; `EVFILT_SIGNAL`; not on
+//! NetBSD and OpenBSD) and a [`ChildExit`] (pidfd; `EVFILT_PROC`). Each is
+//! a descriptor, registered like any other, and [`Poll::poll`]'s own
+//! timeout is kept to the nanosecond (`epoll_pwait2`, or kqueue's
+//! `timespec`).
+//!
 //! # Layers
 //!
 //! [`sys`] is bindgen's output for the C headers, [`Poll`] and friends the
