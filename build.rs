@@ -1,12 +1,25 @@
 //! Chooses the event-queue backend for the target and provides its `sys`
 //! bindings.
 //!
-//! By default the bindings are the committed bindgen output in
-//! `src/sys/bindings/<target>.rs`, so building evq needs no libclang. With
-//! the `bindgen` feature they are regenerated from `wrapper.h` and the
-//! target's C headers instead, and every committed file whose headers can be
-//! found is regenerated too, into `$OUT_DIR/fresh/`, where
-//! `tests/bindings.rs` compares them byte for byte.
+//! The recipe:
+//! 1. The target OS picks the backend: epoll (Linux, Android) or kqueue
+//!    (Apple's OSes, the BSDs).
+//! 2. By default the bindings are a committed file,
+//!    `src/sys/bindings/<family>/<arch>.rs`, so building evq needs no
+//!    libclang. They are keyed by what the C declarations depend on: the OS
+//!    family (`apple` serves macOS, iOS, tvOS, watchOS and visionOS, which
+//!    share Darwin's headers; each BSD) and the architecture with its byte
+//!    order and pointer width (`ARCHES`); on Linux also the libc, as
+//!    `<arch>.rs` (glibc) and `<arch>-musl.rs` (musl, and Android: bionic
+//!    declares what musl does). The epoll ABI is the kernel's, but the
+//!    libcs spell the socket declarations differently (glibc passes
+//!    addresses as a transparent union under `_GNU_SOURCE`), and musl on
+//!    32-bit x86 does not pack `struct epoll_event` while glibc does.
+//! 3. With the `bindgen` feature, bindgen generates them from `wrapper.h`
+//!    and the target's headers instead (`build/generate.rs`), and
+//!    regenerates every committed file (and proves the targets that share
+//!    one get the same items) for `tests/bindings.rs`
+//!    (`build/regenerate.rs`).
 //!
 //! `--cfg evq_force_kqueue` (in RUSTFLAGS) selects the kqueue backend on
 //! Linux, against libkqueue: it needs the `bindgen` feature,
@@ -17,23 +30,209 @@
 //! never the host: `cfg!()` in a build script answers for the machine that
 //! runs it.
 
+// Without the `bindgen` feature the allowlists are not read.
+#![cfg_attr(not(feature = "bindgen"), allow(dead_code))]
+
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Where the committed bindings live, one file per target triple.
-const COMMITTED_DIR: &str = "src/sys/bindings";
-
-/// The environment variable that points bindgen at a target's headers: a
-/// `PATH`-style list of include directories. `EVQ_BINDGEN_INCLUDE_<triple>`
-/// (dashes or underscores) applies to that target only and wins over the
-/// plain name, which applies to the target being built.
-const INCLUDE_VAR: &str = "EVQ_BINDGEN_INCLUDE";
-
-/// The `lib/libc/include` directory of a Zig installation (the `ziglang`
-/// package on PyPI), which holds real libc headers for macOS and the BSDs.
 #[cfg(feature = "bindgen")]
-const ZIG_INCLUDE_VAR: &str = "EVQ_ZIG_LIBC_INCLUDE";
+#[path = "build/generate.rs"]
+mod generate;
+#[cfg(feature = "bindgen")]
+#[path = "build/regenerate.rs"]
+mod regenerate;
+#[cfg(feature = "bindgen")]
+#[path = "build/same_items.rs"]
+mod same_items;
+
+/// What `sys` declares for each backend, one group per piece of evq code
+/// that needs it (named in the comment above the group). bindgen keeps
+/// exactly these items and the types they mention; every name is a regular
+/// expression. To add a declaration, add it to the group of the code that
+/// uses it, or a new group (and its header to `wrapper.h`), then
+/// regenerate (README.md, "Bindings").
+struct Allowlist {
+    functions: &'static [&'static str],
+    types: &'static [&'static str],
+    vars: &'static [&'static str],
+}
+
+/// Declarations every Unix backend uses: the same calls on epoll and
+/// kqueue targets. A name an OS lacks simply matches nothing there.
+const UNIX_ITEMS: &[Allowlist] = &[
+    // Debug builds' blocking-socket check (src/backend/blocking_socket.rs)
+    Allowlist {
+        functions: &["fcntl", "getsockopt"],
+        types: &["socklen_t"],
+        vars: &["F_GETFL", "O_NONBLOCK", "SOL_SOCKET", "SO_TYPE"],
+    },
+    // evq::net's sockets and pipes (src/net/sys.rs). The names an OS lacks
+    // (accept4, SOCK_NONBLOCK on macOS; SO_NOSIGPIPE on Linux) match
+    // nothing there. glibc declares SOCK_* in an enum, `__socket_type`.
+    Allowlist {
+        functions: &[
+            "socket",
+            "socketpair",
+            "bind",
+            "listen",
+            "connect",
+            "accept",
+            "accept4",
+            "setsockopt",
+            "pipe",
+            "pipe2",
+            "fcntl",
+        ],
+        types: &[
+            "__socket_type",
+            "socklen_t",
+            "sockaddr",
+            "sockaddr_storage",
+            "sockaddr_in",
+            "sockaddr_in6",
+            "sockaddr_un",
+        ],
+        vars: &[
+            "AF_(INET|INET6|UNIX)",
+            "SOCK_(STREAM|DGRAM|NONBLOCK|CLOEXEC)",
+            "SOL_SOCKET",
+            "SO_(REUSEADDR|NOSIGPIPE)",
+            "SOMAXCONN",
+            "EINPROGRESS",
+            "F_(GETFL|SETFL|GETFD|SETFD)",
+            "O_(NONBLOCK|CLOEXEC)",
+            "FD_CLOEXEC",
+        ],
+    },
+    // Signals' signal sets and the thread's mask (src/backend/signal_mask.rs;
+    // NetBSD and OpenBSD define the set operations inline only, so there
+    // they match nothing); `kill` for the tests that send signals.
+    Allowlist {
+        functions: &[
+            "sigemptyset",
+            "sigaddset",
+            "sigdelset",
+            "sigismember",
+            "pthread_sigmask",
+            "kill",
+        ],
+        types: &[],
+        vars: &["SIG_(BLOCK|UNBLOCK|SETMASK)", "SIG[A-Z]+[0-9]*"],
+    },
+];
+
+const EPOLL_ITEMS: &[Allowlist] = &[
+    // The epoll backend (src/backend/epoll.rs)
+    Allowlist {
+        functions: &["epoll_create1", "epoll_ctl", "epoll_wait"],
+        // glibc declares the EPOLL* flags in `enum EPOLL_EVENTS`, musl and
+        // bionic as macros: both spellings, so every libc yields them.
+        types: &["EPOLL_EVENTS"],
+        vars: &[
+            "EPOLL(IN|PRI|OUT|RDNORM|RDBAND|WRNORM|WRBAND|MSG|ERR|HUP|RDHUP|EXCLUSIVE|WAKEUP|ONESHOT|ET)",
+            "EPOLL_CTL_(ADD|MOD|DEL)",
+            "EPOLL_CLOEXEC",
+        ],
+    },
+    // The waker's eventfd (src/backend/eventfd.rs)
+    Allowlist {
+        functions: &["eventfd", "read", "write"],
+        types: &[],
+        vars: &["EFD_(SEMAPHORE|CLOEXEC|NONBLOCK)"],
+    },
+    // Nanosecond waits (src/backend/epoll.rs) and pidfd_open
+    // (src/backend/pidfd.rs), called by number: `__kernel_timespec` and
+    // the SYS_ numbers are the kernel's ABI, whatever the libc's version.
+    Allowlist {
+        functions: &["syscall"],
+        types: &["__kernel_timespec"],
+        vars: &["SYS_(epoll_pwait2|pidfd_open)"],
+    },
+    // Timer (src/backend/timerfd.rs)
+    Allowlist {
+        functions: &["timerfd_create", "timerfd_settime"],
+        types: &["itimerspec"],
+        vars: &["CLOCK_MONOTONIC", "TFD_(CLOEXEC|NONBLOCK)"],
+    },
+    // Signals (src/backend/signalfd.rs)
+    Allowlist {
+        functions: &["signalfd"],
+        types: &["signalfd_siginfo"],
+        vars: &["SFD_(CLOEXEC|NONBLOCK)"],
+    },
+    // ChildExit (src/backend/pidfd.rs)
+    Allowlist {
+        functions: &["waitid", "waitpid", "poll"],
+        types: &["idtype_t", "pollfd"],
+        vars: &["P_PIDFD", "W(EXITED|NOHANG|NOWAIT)", "POLLIN"],
+    },
+];
+
+const KQUEUE_ITEMS: &[Allowlist] = &[
+    // The kqueue backend (src/backend/kqueue.rs)
+    Allowlist {
+        functions: &["kqueue", "kqueue1", "kevent"],
+        types: &["kevent", "timespec"],
+        vars: &[
+            "EV_(ADD|DELETE|ENABLE|DISABLE|CLEAR|DISPATCH|RECEIPT|ERROR|EOF)",
+            "EVFILT_(READ|WRITE)",
+            "O_CLOEXEC",
+            // Receipts' errnos the backend tells apart.
+            "EBADF",
+        ],
+    },
+    // Close-on-exec where kqueue1 is missing (src/backend/kqueue.rs)
+    Allowlist {
+        functions: &["fcntl"],
+        types: &[],
+        vars: &["F_SETFD", "FD_CLOEXEC"],
+    },
+    // The waker's EVFILT_USER event (src/backend/user_event.rs)
+    Allowlist {
+        functions: &[],
+        types: &[],
+        vars: &["EVFILT_USER", "NOTE_TRIGGER"],
+    },
+    // Timer (src/backend/kqueue_timer.rs)
+    Allowlist {
+        functions: &[],
+        types: &[],
+        vars: &["EV_ONESHOT", "EVFILT_TIMER", "NOTE_(NSECONDS|USECONDS)"],
+    },
+    // Signals (src/backend/kqueue_signals.rs)
+    Allowlist {
+        functions: &[],
+        types: &[],
+        vars: &["EVFILT_SIGNAL"],
+    },
+    // ChildExit (src/backend/kqueue_proc.rs)
+    Allowlist {
+        functions: &["waitpid"],
+        types: &[],
+        vars: &["EVFILT_PROC", "NOTE_EXIT", "WNOHANG"],
+    },
+];
+
+/// The committed bindings file for each architecture, and the byte order
+/// and pointer width it was made for: `(target_arch, target_endian,
+/// target_pointer_width, file stem)`. A target whose architecture matches
+/// but whose ABI does not (e.g. `arm64_32-apple-watchos`, 32-bit pointers
+/// on aarch64) has no committed file.
+const ARCHES: &[(&str, &str, &str, &str)] = &[
+    ("x86_64", "little", "64", "x86_64"),
+    ("x86", "little", "32", "x86"),
+    ("aarch64", "little", "64", "aarch64"),
+    ("arm", "little", "32", "arm"),
+    ("riscv64", "little", "64", "riscv64"),
+    ("powerpc64", "little", "64", "powerpc64le"),
+    ("s390x", "big", "64", "s390x"),
+    ("loongarch64", "little", "64", "loongarch64"),
+];
+
+/// Where the committed bindings live: `<family>/<arch>.rs`.
+const COMMITTED_DIR: &str = "src/sys/bindings";
 
 /// The kernel mechanism behind `Poll` on the target.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -58,15 +257,38 @@ impl Backend {
             Backend::Kqueue => "evq_kqueue",
         }
     }
+
+    /// The allowlist groups of this backend, then those of every Unix.
+    fn items(self) -> impl Iterator<Item = &'static Allowlist> {
+        let own = match self {
+            Backend::Epoll => EPOLL_ITEMS,
+            Backend::Kqueue => KQUEUE_ITEMS,
+        };
+        own.iter().chain(UNIX_ITEMS)
+    }
+}
+
+/// The OS family whose headers declare the same items: the directory of
+/// the committed bindings.
+fn os_family(os: &str) -> Option<&'static str> {
+    match os {
+        "linux" | "android" => Some("linux"),
+        "macos" | "ios" | "tvos" | "watchos" | "visionos" => Some("apple"),
+        "freebsd" => Some("freebsd"),
+        "netbsd" => Some("netbsd"),
+        "openbsd" => Some("openbsd"),
+        _ => None,
+    }
 }
 
 fn main() {
-    println!("cargo::rerun-if-changed=build.rs");
-    println!("cargo::rerun-if-changed=wrapper.h");
-    println!("cargo::rerun-if-changed={COMMITTED_DIR}");
-    println!("cargo::rustc-check-cfg=cfg(evq_epoll)");
-    println!("cargo::rustc-check-cfg=cfg(evq_kqueue)");
-    println!("cargo::rustc-check-cfg=cfg(evq_force_kqueue)");
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build");
+    println!("cargo:rerun-if-changed=wrapper.h");
+    println!("cargo:rerun-if-changed={COMMITTED_DIR}");
+    println!("cargo:rustc-check-cfg=cfg(evq_epoll)");
+    println!("cargo:rustc-check-cfg=cfg(evq_kqueue)");
+    println!("cargo:rustc-check-cfg=cfg(evq_force_kqueue)");
 
     let target = env::var("TARGET").expect("cargo sets TARGET for build scripts");
     let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
@@ -89,19 +311,19 @@ fn main() {
         point_sys_at(&write_compile_error(&out_dir, &message));
         return;
     };
-    println!("cargo::rustc-cfg={}", backend.cfg());
+    println!("cargo:rustc-cfg={}", backend.cfg());
 
     let bindings = if force_kqueue {
         libkqueue_bindings(&manifest_dir, &out_dir, &target)
     } else {
-        target_bindings(&manifest_dir, &out_dir, &target, backend)
+        target_bindings(&manifest_dir, &out_dir, &target, &os, backend)
     };
     point_sys_at(&bindings);
 }
 
 /// Tells `src/sys/mod.rs` which file to `include!`.
 fn point_sys_at(path: &Path) {
-    println!("cargo::rustc-env=EVQ_SYS_BINDINGS={}", path.display());
+    println!("cargo:rustc-env=EVQ_SYS_BINDINGS={}", path.display());
 }
 
 /// Writes a bindings file that stops the build with `message`, so the error
@@ -113,20 +335,65 @@ fn write_compile_error(out_dir: &Path, message: &str) -> PathBuf {
     path
 }
 
-#[cfg(not(feature = "bindgen"))]
-fn target_bindings(manifest_dir: &Path, out_dir: &Path, target: &str, _: Backend) -> PathBuf {
-    let committed = manifest_dir
-        .join(COMMITTED_DIR)
-        .join(format!("{target}.rs"));
-    if committed.is_file() {
-        return committed;
+/// The committed bindings for the target being built: the
+/// `<family>/<arch>-<libc>` key where that libc's headers differ from the
+/// others' (a file exists), else `<family>/<arch>`; or why there is none.
+fn committed_key(manifest_dir: &Path, os: &str) -> Result<String, String> {
+    let var = |name: &str| env::var(name).unwrap_or_default();
+    let (env, arch, endian, width) = (
+        var("CARGO_CFG_TARGET_ENV"),
+        var("CARGO_CFG_TARGET_ARCH"),
+        var("CARGO_CFG_TARGET_ENDIAN"),
+        var("CARGO_CFG_TARGET_POINTER_WIDTH"),
+    );
+    let family = os_family(os).ok_or_else(|| format!("the OS `{os}`"))?;
+    let stem = ARCHES
+        .iter()
+        .find(|(a, e, w, _)| *a == arch && *e == endian && *w == width)
+        .map(|(.., stem)| stem)
+        .ok_or_else(|| format!("{arch} ({endian}-endian, {width}-bit pointers)"))?;
+    let libc = match (os, env.as_str()) {
+        // bionic declares what musl does (plain pointers for socket
+        // addresses): Android takes the musl file.
+        ("android", _) => Some("musl"),
+        (_, "musl") => Some("musl"),
+        _ => None,
+    };
+    let own = libc.map(|libc| format!("{family}/{stem}-{libc}"));
+    match own {
+        Some(key) if committed_path(manifest_dir, &key).is_file() => Ok(key),
+        _ => Ok(format!("{family}/{stem}")),
     }
+}
+
+/// The path of a committed bindings file.
+fn committed_path(manifest_dir: &Path, key: &str) -> PathBuf {
+    manifest_dir.join(COMMITTED_DIR).join(format!("{key}.rs"))
+}
+
+#[cfg(not(feature = "bindgen"))]
+fn target_bindings(
+    manifest_dir: &Path,
+    out_dir: &Path,
+    target: &str,
+    os: &str,
+    _: Backend,
+) -> PathBuf {
+    let committed = committed_key(manifest_dir, os).map(|key| committed_path(manifest_dir, &key));
+    match committed {
+        Ok(path) if path.is_file() => path,
+        Ok(path) => no_committed_bindings(out_dir, target, &path.display().to_string()),
+        Err(what) => no_committed_bindings(out_dir, target, &format!("none for {what}")),
+    }
+}
+
+#[cfg(not(feature = "bindgen"))]
+fn no_committed_bindings(out_dir: &Path, target: &str, expected: &str) -> PathBuf {
     let message = format!(
-        "evq has no committed bindings for target `{target}` (expected {}). \
+        "evq has no committed bindings for target `{target}` (expected: {expected}). \
          Build with `--features bindgen` (needs libclang) to generate them from the \
-         target's headers, pointing {INCLUDE_VAR}_{} (or, for macOS and the BSDs, \
-         EVQ_ZIG_LIBC_INCLUDE) at them; see README.md, \"Bindings\".",
-        committed.display(),
+         target's headers, pointing EVQ_BINDGEN_INCLUDE_{} at them; see README.md, \
+         \"Bindings\".",
         target.replace('-', "_"),
     );
     write_compile_error(out_dir, &message)
@@ -142,43 +409,47 @@ fn libkqueue_bindings(_manifest_dir: &Path, out_dir: &Path, _target: &str) -> Pa
 }
 
 #[cfg(feature = "bindgen")]
-fn target_bindings(manifest_dir: &Path, out_dir: &Path, target: &str, backend: Backend) -> PathBuf {
+fn target_bindings(
+    manifest_dir: &Path,
+    out_dir: &Path,
+    target: &str,
+    os: &str,
+    backend: Backend,
+) -> PathBuf {
     // docs.rs has neither libclang nor foreign headers: document the
     // committed bindings even if a feature set turned `bindgen` on.
-    println!("cargo::rerun-if-env-changed=DOCS_RS");
-    let committed = manifest_dir
-        .join(COMMITTED_DIR)
-        .join(format!("{target}.rs"));
-    if env::var_os("DOCS_RS").is_some() && committed.is_file() {
-        return committed;
+    println!("cargo:rerun-if-env-changed=DOCS_RS");
+    if env::var_os("DOCS_RS").is_some() {
+        if let Ok(path) =
+            committed_key(manifest_dir, os).map(|key| committed_path(manifest_dir, &key))
+        {
+            if path.is_file() {
+                return path;
+            }
+        }
     }
-    // The build target: its configured or known headers, or else clang's
-    // default search (a native build on any distribution).
-    let headers = configured_includes(target, true)
-        .or_else(|| known_includes(target))
-        .unwrap_or_else(|| Headers {
-            dirs: Vec::new(),
-            origin: "the system headers clang finds by default".to_string(),
-        });
+    let headers = regenerate::headers_for_build_target(target);
+    let description = format!("{target}: bindgen output for wrapper.h");
     let generated = generate::bindings(
         manifest_dir,
         target,
         backend,
         &headers.args(),
+        &description,
         &headers.origin,
     )
     .unwrap_or_else(|e| panic!("bindgen failed for {target}: {e}"));
     let path = out_dir.join("bindings.rs");
     fs::write(&path, generated).expect("OUT_DIR is writable");
 
-    regenerate_committed(manifest_dir, out_dir);
+    regenerate::committed(manifest_dir, out_dir);
     path
 }
 
 #[cfg(feature = "bindgen")]
 fn libkqueue_bindings(manifest_dir: &Path, out_dir: &Path, target: &str) -> PathBuf {
     for var in ["EVQ_KQUEUE_INCLUDE_DIR", "EVQ_KQUEUE_LIB_DIR"] {
-        println!("cargo::rerun-if-env-changed={var}");
+        println!("cargo:rerun-if-env-changed={var}");
     }
     let Some(include) = env::var_os("EVQ_KQUEUE_INCLUDE_DIR") else {
         return write_compile_error(
@@ -194,297 +465,25 @@ fn libkqueue_bindings(manifest_dir: &Path, out_dir: &Path, target: &str) -> Path
         format!("-idirafter{}", Path::new(&include).display()),
     ];
     let origin = "libkqueue's sys/event.h from $EVQ_KQUEUE_INCLUDE_DIR and the system headers";
-    let generated = generate::bindings(manifest_dir, target, Backend::Kqueue, &args, origin)
-        .unwrap_or_else(|e| panic!("bindgen failed for {target} with libkqueue: {e}"));
+    let description = format!("{target} over libkqueue: bindgen output for wrapper.h");
+    let generated = generate::bindings(
+        manifest_dir,
+        target,
+        Backend::Kqueue,
+        &args,
+        &description,
+        origin,
+    )
+    .unwrap_or_else(|e| panic!("bindgen failed for {target} with libkqueue: {e}"));
     let path = out_dir.join("bindings.rs");
     fs::write(&path, generated).expect("OUT_DIR is writable");
 
     if let Some(lib_dir) = env::var_os("EVQ_KQUEUE_LIB_DIR") {
         println!(
-            "cargo::rustc-link-search=native={}",
+            "cargo:rustc-link-search=native={}",
             Path::new(&lib_dir).display()
         );
     }
-    println!("cargo::rustc-link-lib=kqueue");
+    println!("cargo:rustc-link-lib=kqueue");
     path
-}
-
-#[cfg(feature = "bindgen")]
-impl Headers {
-    /// clang arguments that search these directories (and clang's builtin
-    /// headers) and nothing else; none, so clang's default search, when
-    /// there are no directories.
-    fn args(&self) -> Vec<String> {
-        if self.dirs.is_empty() {
-            return Vec::new();
-        }
-        let mut args = vec!["-nostdlibinc".to_string()];
-        args.extend(
-            self.dirs
-                .iter()
-                .map(|dir| format!("-isystem{}", dir.display())),
-        );
-        args
-    }
-}
-
-/// Regenerates every committed bindings file into `$OUT_DIR/fresh/`, or
-/// writes `<target>.missing` saying why it could not, for the freshness test.
-#[cfg(feature = "bindgen")]
-fn regenerate_committed(manifest_dir: &Path, out_dir: &Path) {
-    let fresh_dir = out_dir.join("fresh");
-    let _ = fs::remove_dir_all(&fresh_dir);
-    fs::create_dir_all(&fresh_dir).expect("OUT_DIR is writable");
-    println!(
-        "cargo::rustc-env=EVQ_FRESH_BINDINGS={}",
-        fresh_dir.display()
-    );
-
-    let entries = fs::read_dir(manifest_dir.join(COMMITTED_DIR)).expect("committed bindings dir");
-    for entry in entries {
-        let path = entry.expect("readable bindings dir").path();
-        let Some(target) = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix(".rs"))
-        else {
-            continue;
-        };
-        let Some(backend) = target_os(target).and_then(Backend::for_os) else {
-            continue;
-        };
-        let outcome = match configured_includes(target, false).or_else(|| known_includes(target)) {
-            None => Err(format!(
-                "no headers found for {target}: set {INCLUDE_VAR}_{} to its include \
-                 directories, or {ZIG_INCLUDE_VAR} for macOS and the BSDs \
-                 (see README.md, \"Bindings\")",
-                target.replace('-', "_")
-            )),
-            Some(headers) => generate::bindings(
-                manifest_dir,
-                target,
-                backend,
-                &headers.args(),
-                &headers.origin,
-            )
-            .map_err(|e| format!("bindgen failed for {target}: {e}")),
-        };
-        match outcome {
-            Ok(text) => fs::write(fresh_dir.join(format!("{target}.rs")), text),
-            Err(why) => fs::write(fresh_dir.join(format!("{target}.missing")), why),
-        }
-        .expect("OUT_DIR is writable");
-    }
-}
-
-/// The OS of a target triple, as `CARGO_CFG_TARGET_OS` spells it.
-#[cfg(feature = "bindgen")]
-fn target_os(target: &str) -> Option<&str> {
-    let parts: Vec<&str> = target.split('-').collect();
-    match parts.as_slice() {
-        [_, "apple", os, ..] => Some(if *os == "darwin" { "macos" } else { os }),
-        [_, _, os, ..] => Some(os),
-        _ => None,
-    }
-}
-
-/// The include directories named by the environment for `target`.
-#[cfg(feature = "bindgen")]
-fn configured_includes(target: &str, is_build_target: bool) -> Option<Headers> {
-    let suffixed = [
-        format!("{INCLUDE_VAR}_{target}"),
-        format!("{INCLUDE_VAR}_{}", target.replace('-', "_")),
-    ];
-    for name in &suffixed {
-        println!("cargo::rerun-if-env-changed={name}");
-    }
-    println!("cargo::rerun-if-env-changed={INCLUDE_VAR}");
-    let plain = is_build_target.then(|| INCLUDE_VAR.to_string());
-    suffixed.iter().chain(plain.iter()).find_map(|name| {
-        env::var_os(name).map(|list| Headers {
-            dirs: env::split_paths(&list).collect(),
-            origin: format!("headers from ${name}"),
-        })
-    })
-}
-
-/// The well-known header sets for `target`, if installed: Debian's
-/// multiarch headers for the host, its `libc6-dev-<arch>-cross` packages for
-/// other Linux targets, and Zig's libc headers for macOS and the BSDs.
-#[cfg(feature = "bindgen")]
-fn known_includes(target: &str) -> Option<Headers> {
-    println!("cargo::rerun-if-env-changed={ZIG_INCLUDE_VAR}");
-    let debian: &[&str] = match target {
-        "x86_64-unknown-linux-gnu" => &["/usr/include/x86_64-linux-gnu", "/usr/include"],
-        "aarch64-unknown-linux-gnu" => &["/usr/aarch64-linux-gnu/include"],
-        "i686-unknown-linux-gnu" => &["/usr/i686-linux-gnu/include"],
-        "armv7-unknown-linux-gnueabihf" => &["/usr/arm-linux-gnueabihf/include"],
-        "riscv64gc-unknown-linux-gnu" => &["/usr/riscv64-linux-gnu/include"],
-        _ => &[],
-    };
-    let zig: &[&str] = match target {
-        t if t.contains("-apple-") => &["any-darwin-any"],
-        "x86_64-unknown-freebsd" => &["x86_64-freebsd-none", "generic-freebsd"],
-        "aarch64-unknown-freebsd" => &["aarch64-freebsd-none", "generic-freebsd"],
-        "x86_64-unknown-netbsd" => &["x86_64-netbsd-none", "generic-netbsd"],
-        "x86_64-unknown-openbsd" => &["x86_64-openbsd-none", "generic-openbsd"],
-        _ => &[],
-    };
-    let (dirs, origin): (Vec<PathBuf>, String) = if !debian.is_empty() {
-        let package = match target {
-            "x86_64-unknown-linux-gnu" => "libc6-dev".to_string(),
-            _ => {
-                let arch = debian[0].trim_start_matches("/usr/").split('-').next();
-                let arch = match arch {
-                    Some("aarch64") => "arm64",
-                    Some("arm") => "armhf",
-                    Some("i686") => "i386",
-                    other => other.unwrap_or("?"),
-                };
-                format!("libc6-dev-{arch}-cross")
-            }
-        };
-        let dirs = debian.iter().map(PathBuf::from).collect();
-        (dirs, format!("glibc headers from Debian's {package}"))
-    } else {
-        let root = PathBuf::from(env::var_os(ZIG_INCLUDE_VAR)?);
-        let dirs = zig.iter().map(|dir| root.join(dir)).collect();
-        let origin = format!(
-            "libc headers shipped with Zig (the ziglang package on PyPI): {}",
-            zig.join(" + ")
-        );
-        (dirs, origin)
-    };
-    (!dirs.is_empty() && dirs.iter().all(|dir| dir.is_dir())).then_some(Headers { dirs, origin })
-}
-
-/// A header set: the include directories, and a description of where they
-/// come from for the bindings' `GENERATED_FROM`.
-#[cfg(feature = "bindgen")]
-struct Headers {
-    dirs: Vec<PathBuf>,
-    origin: String,
-}
-
-#[cfg(feature = "bindgen")]
-mod generate {
-    use super::Backend;
-    use std::path::Path;
-
-    /// The Rust language version the generated code targets. Pinned, like
-    /// everything else here, so that the output depends only on the headers
-    /// and the bindgen version, never on the compiler running the build.
-    const RUST_TARGET: (u64, u64) = (87, 0);
-
-    /// Runs bindgen over `wrapper.h` for `target` with the extra clang
-    /// arguments `clang_args` (header search and defines), and appends
-    /// `GENERATED_FROM`, naming bindgen's version and `origin`, the headers.
-    pub fn bindings(
-        manifest_dir: &Path,
-        target: &str,
-        backend: Backend,
-        clang_args: &[String],
-        origin: &str,
-    ) -> Result<String, String> {
-        // bindgen adds these to the clang arguments itself.
-        for var in [
-            "BINDGEN_EXTRA_CLANG_ARGS".to_string(),
-            format!("BINDGEN_EXTRA_CLANG_ARGS_{target}"),
-            format!("BINDGEN_EXTRA_CLANG_ARGS_{}", target.replace('-', "_")),
-        ] {
-            println!("cargo::rerun-if-env-changed={var}");
-        }
-        let wrapper = manifest_dir.join("wrapper.h");
-        let builder = bindgen::Builder::default()
-            .header(wrapper.to_string_lossy())
-            .clang_arg(format!("--target={}", clang_target(target)))
-            .clang_args(clang_args)
-            .use_core()
-            .layout_tests(true)
-            .generate_comments(false)
-            .default_enum_style(bindgen::EnumVariation::Consts)
-            .prepend_enum_name(false)
-            .formatter(bindgen::Formatter::Prettyplease)
-            .rust_target(
-                bindgen::RustTarget::stable(RUST_TARGET.0, RUST_TARGET.1)
-                    .map_err(|e| e.to_string())?,
-            )
-            .rust_edition(bindgen::RustEdition::Edition2021)
-            .raw_line(format!(
-                "// evq `sys` bindings for {target}: bindgen output for wrapper.h. \
-                 Do not edit; regenerate (README.md, \"Bindings\")."
-            ));
-        let builder = match backend {
-            // One line per purpose: Poll and Waker; epoll_pwait2 and
-            // pidfd_open by number; Timer; Signals; ChildExit.
-            Backend::Epoll => builder
-                .allowlist_function(
-                    "epoll_create1|epoll_ctl|epoll_wait|eventfd|read|write|fcntl|getsockopt",
-                )
-                .allowlist_function("syscall")
-                .allowlist_function("timerfd_create|timerfd_settime")
-                .allowlist_function(
-                    "signalfd|sigemptyset|sigaddset|sigdelset|sigismember|pthread_sigmask|kill",
-                )
-                .allowlist_function("waitid|waitpid|poll")
-                .allowlist_type("EPOLL_EVENTS|socklen_t")
-                .allowlist_type("__kernel_timespec")
-                .allowlist_type("itimerspec")
-                .allowlist_type("signalfd_siginfo")
-                .allowlist_type("idtype_t|pollfd")
-                .allowlist_var(
-                    "EPOLL_CTL_(ADD|MOD|DEL)|EPOLL_CLOEXEC|EFD_(CLOEXEC|NONBLOCK)\
-                     |F_GETFL|O_NONBLOCK|SOL_SOCKET|SO_TYPE",
-                )
-                .allowlist_var("SYS_(epoll_pwait2|pidfd_open)")
-                .allowlist_var("CLOCK_MONOTONIC|TFD_(CLOEXEC|NONBLOCK)")
-                .allowlist_var("SFD_(CLOEXEC|NONBLOCK)|SIG_(BLOCK|UNBLOCK|SETMASK)|SIG[A-Z]+[0-9]*")
-                .allowlist_var("P_PIDFD|W(EXITED|NOHANG|NOWAIT)|POLLIN"),
-            // `kevent` is a struct and a function; `Default` builds the
-            // struct (EV_SET is a macro bindgen cannot translate) whatever
-            // extra fields an OS adds.
-            // Poll and Waker; then Timer; Signals; ChildExit.
-            Backend::Kqueue => builder
-                .derive_default(true)
-                .allowlist_function("kqueue|kqueue1|kevent|fcntl|getsockopt")
-                .allowlist_function(
-                    "sigemptyset|sigaddset|sigdelset|sigismember|pthread_sigmask|kill",
-                )
-                .allowlist_function("waitpid")
-                .allowlist_type("kevent|timespec|socklen_t")
-                .allowlist_var(
-                    "EV_(ADD|DELETE|ENABLE|DISABLE|CLEAR|DISPATCH|RECEIPT|ERROR|EOF)\
-                     |EVFILT_(READ|WRITE|USER)|NOTE_TRIGGER|F_SETFD|FD_CLOEXEC|O_CLOEXEC\
-                     |F_GETFL|O_NONBLOCK|SOL_SOCKET|SO_TYPE",
-                )
-                .allowlist_var("EV_ONESHOT|EVFILT_TIMER|NOTE_(NSECONDS|USECONDS)")
-                .allowlist_var("EVFILT_SIGNAL|SIG_(BLOCK|UNBLOCK|SETMASK)|SIG[A-Z]+[0-9]*")
-                .allowlist_var("EVFILT_PROC|NOTE_EXIT|WNOHANG"),
-        };
-        let mut text = builder.generate().map_err(|e| e.to_string())?.to_string();
-        // bindgen names its version only in its header comment.
-        let version = text
-            .lines()
-            .next()
-            .and_then(|line| line.split("by ").nth(1))
-            .map_or("rust-bindgen", |rest| rest.trim_end_matches(" */"));
-        let generated_from = format!("{version} for {target}, from {origin}");
-        text.push_str(&format!(
-            "/// Where these bindings came from: the bindgen version, the target and \
-             the C headers.\npub const GENERATED_FROM: &str = {generated_from:?};\n"
-        ));
-        Ok(text)
-    }
-
-    /// clang spells a few targets differently from rustc.
-    fn clang_target(rust_target: &str) -> String {
-        let mut parts: Vec<&str> = rust_target.split('-').collect();
-        if parts[0].starts_with("riscv64") {
-            parts[0] = "riscv64";
-        }
-        if parts.get(1) == Some(&"apple") && parts[0] == "aarch64" {
-            parts[0] = "arm64";
-        }
-        parts.join("-")
-    }
 }

@@ -1,11 +1,18 @@
 /*
  * The C declarations evq's `sys` module is generated from (see build.rs).
- * One branch per event-queue mechanism; build.rs allowlists exactly the
- * items the backend for that mechanism uses.
+ * One branch per event-queue mechanism, then the socket and pipe calls that
+ * `evq::net` makes on every Unix; build.rs allowlists exactly the items
+ * each part uses.
  *
  * EVQ_FORCE_KQUEUE (set by build.rs under `--cfg evq_force_kqueue`) selects
  * kqueue on Linux, through libkqueue's <sys/event.h>.
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+/* glibc declares accept4 and pipe2 only for _GNU_SOURCE (build.rs passes
+ * it on the command line too, in case a header is -include'd first). */
+#define _GNU_SOURCE 1
+#endif
+
 #if defined(__linux__) && !defined(EVQ_FORCE_KQUEUE)
 /* Poll, Waker */
 #include <sys/epoll.h>
@@ -42,3 +49,12 @@
 #else
 #error "evq: no event queue backend for this OS (epoll on Linux/Android, kqueue on macOS and the BSDs)"
 #endif
+
+/* evq::net: sockets, addresses and pipes. */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>

@@ -21,6 +21,10 @@
 //!
 //! - one [`Poll`] and one [`Events`] buffer watching several sockets, each
 //!   registered with its own [`Token`];
+//! - connecting without blocking: [`evq::net::TcpStream::connect`] returns
+//!   at once with the connection in progress, all five connect
+//!   concurrently, and the first event of each says its connect has
+//!   finished; `take_error` and `peer_addr` then say whether it succeeded;
 //! - writing a request on a non-blocking socket: the socket is registered
 //!   for `READABLE | WRITABLE`, the request is written when the socket
 //!   reports writable, a partial write or `WouldBlock` keeps the rest for
@@ -56,10 +60,11 @@
 //! request failed (connection error, bad or unexpected response, timeout)
 //! and with 2 for bad arguments.
 
+use evq::net::TcpStream;
 use evq::{Event, Events, Interest, Poll, Registry, Token};
 use std::fmt;
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -67,11 +72,9 @@ use std::time::{Duration, Instant};
 const DELAYS_MS: [u64; 5] = [5000, 4000, 3000, 2000, 1000];
 
 /// How long after the longest delay we give up waiting for responses, so a
-/// server that never answers fails the run instead of hanging it.
+/// server that never answers (or never accepts the connection) fails the
+/// run instead of hanging it.
 const GRACE: Duration = Duration::from_secs(30);
-
-/// How long a connect may take before it counts as failed.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Responses larger than this are rejected rather than buffered forever.
 const MAX_RESPONSE: usize = 1 << 20;
@@ -267,6 +270,8 @@ struct Request {
     number: usize,
     delay_ms: u64,
     stream: TcpStream,
+    /// Whether the non-blocking connect has been seen to succeed.
+    connected: bool,
     /// The request bytes, and how many of them have been written.
     out: Vec<u8>,
     written: usize,
@@ -295,11 +300,10 @@ impl Request {
         host: &str,
         registry: &Registry,
     ) -> io::Result<Request> {
-        // std has no non-blocking connect, so connect blocking (with a
-        // timeout) and switch to non-blocking mode for everything after.
-        let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)
+        // Returns at once, the connection in progress: the socket reports
+        // writable when the connect has finished, one way or the other.
+        let stream = TcpStream::connect(addr)
             .map_err(|e| io::Error::new(e.kind(), format!("connect to {addr}: {e}")))?;
-        stream.set_nonblocking(true)?;
         // Small requests: send each segment at once instead of waiting for
         // acknowledgements (Nagle).
         stream.set_nodelay(true)?;
@@ -312,6 +316,7 @@ impl Request {
             number,
             delay_ms,
             stream,
+            connected: false,
             out,
             written: 0,
             response: Vec::new(),
@@ -339,9 +344,25 @@ impl Request {
             // than "error"; reading it also clears it.
             return Err(match self.stream.take_error() {
                 Ok(Some(error)) => RequestError::Io(error),
-                Ok(None) => RequestError::Io(io::Error::other("socket error reported by poll")),
+                Ok(None) => RequestError::Io(io::Error::new(
+                    io::ErrorKind::Other,
+                    "socket error reported by poll",
+                )),
                 Err(error) => RequestError::Io(error),
             });
+        }
+        // The first events finish the connect: ask how it went.
+        if !self.connected {
+            match self.stream.take_error() {
+                Ok(None) => {}
+                Ok(Some(error)) | Err(error) => return Err(RequestError::Io(error)),
+            }
+            match self.stream.peer_addr() {
+                Ok(_) => self.connected = true,
+                // Still connecting: the event was spurious.
+                Err(e) if e.kind() == ErrorKind::NotConnected => return Ok(Progress::Pending),
+                Err(e) => return Err(RequestError::Io(e)),
+            }
         }
         // Any event may mean room to write: try, since a WouldBlock costs
         // nothing and the edge would not come again.

@@ -12,6 +12,9 @@
 //!
 //! What it demonstrates:
 //!
+//! - [`evq::net`]: a listener that is non-blocking from birth, with a
+//!   listen backlog of 1024, and `accept` with `accept4`, so each accepted
+//!   connection arrives non-blocking in one system call;
 //! - accepting on a non-blocking listener until `WouldBlock`;
 //! - edge- and level-triggered registrations (`--trigger`): with
 //!   [`Trigger::Edge`] every read loop must drain the socket to
@@ -49,10 +52,10 @@
 //! Errors of single connections go to stderr; the server exits with status
 //! 1 only if the poll or the listener itself fails, and 2 for bad arguments.
 
+use evq::net::{TcpListener, TcpStream};
 use evq::{Event, Events, Interest, Poll, Registry, Token, Trigger};
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::TcpListener;
-use std::net::TcpStream;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -170,9 +173,9 @@ fn positive<T: std::str::FromStr + PartialOrd + From<u8>>(
 }
 
 fn run(options: &Options) -> io::Result<()> {
-    let listener = TcpListener::bind(&options.addr)
+    let addr = resolve(&options.addr)?;
+    let listener = TcpListener::bind(addr)
         .map_err(|e| io::Error::new(e.kind(), format!("bind {}: {e}", options.addr)))?;
-    listener.set_nonblocking(true)?;
     let mut poll = Poll::new()?;
     poll.registry()
         .register_with(&listener, LISTENER, Interest::READABLE, options.trigger)?;
@@ -217,6 +220,19 @@ fn run(options: &Options) -> io::Result<()> {
     }
     println!("served {} connections, exiting", server.served);
     Ok(())
+}
+
+/// The first address `addr` (`HOST:PORT`) resolves to.
+fn resolve(addr: &str) -> io::Result<SocketAddr> {
+    addr.to_socket_addrs()
+        .map_err(|e| io::Error::new(e.kind(), format!("--addr {addr:?}: {e}")))?
+        .next()
+        .ok_or_else(|| {
+            io::Error::new(
+                ErrorKind::InvalidInput,
+                format!("--addr {addr:?}: no address found"),
+            )
+        })
 }
 
 /// The server's state: the listener and the connections.
@@ -331,9 +347,9 @@ impl Server {
         self.accept_all(registry)
     }
 
-    /// Makes `stream` a connection: non-blocking, in a slot, registered.
+    /// Makes `stream` (non-blocking already: `accept4` made it so) a
+    /// connection: in a slot, registered.
     fn add(&mut self, stream: TcpStream, registry: &Registry) -> io::Result<()> {
-        stream.set_nonblocking(true)?;
         let index = self.free.pop().unwrap_or(self.connections.len());
         registry.register_with(&stream, Token(index), Interest::READABLE, self.trigger)?;
         let connection = Connection {
@@ -365,7 +381,7 @@ impl Server {
                 .take_error()
                 .ok()
                 .flatten()
-                .unwrap_or_else(|| io::Error::other("socket error")))
+                .unwrap_or_else(|| io::Error::new(io::ErrorKind::Other, "socket error")))
         } else {
             // Readable, writable, read-closed (the peer's FIN, which a read
             // turns into end of file) and spurious events are all handled

@@ -168,6 +168,34 @@ impl Interest {
     }
 }
 
+/// `Interest` is a [`bitflags`] type: generic bitflags code (and the
+/// trait's provided methods, such as [`iter`](bitflags::Flags::iter),
+/// [`insert`](bitflags::Flags::insert) and
+/// [`from_name`](bitflags::Flags::from_name), with `use bitflags::Flags`)
+/// works on it. The inherent [`remove`](Interest::remove) is mio's, which
+/// never leaves an empty interest; the trait's in-place one is
+/// `bitflags::Flags::remove(&mut interest, other)`.
+impl bitflags::Flags for Interest {
+    const FLAGS: &'static [bitflags::Flag<Interest>] = &[
+        bitflags::Flag::new("READABLE", Interest::READABLE),
+        bitflags::Flag::new("WRITABLE", Interest::WRITABLE),
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        bitflags::Flag::new("PRIORITY", Interest::PRIORITY),
+    ];
+
+    type Bits = u8;
+
+    #[inline]
+    fn bits(&self) -> u8 {
+        self.0
+    }
+
+    #[inline]
+    fn from_bits_retain(bits: u8) -> Interest {
+        Interest(bits)
+    }
+}
+
 impl BitOr for Interest {
     type Output = Interest;
     #[inline]
@@ -276,6 +304,21 @@ mod tests {
         assert_eq!(Interest::from_bits_truncate(0x81), Interest::READABLE);
         assert_eq!(Interest::from_bits(0x81), None);
         assert_eq!(Interest::from_bits(0x1), Some(Interest::READABLE));
+    }
+
+    #[test]
+    fn generic_bitflags_code_sees_the_same_flags() {
+        use bitflags::Flags;
+        let both = Interest::READABLE | Interest::WRITABLE;
+        let names: Vec<&str> = both.iter_names().map(|(name, _)| name).collect();
+        assert_eq!(names, ["READABLE", "WRITABLE"]);
+        assert_eq!(Interest::from_name("WRITABLE"), Some(Interest::WRITABLE));
+        assert_eq!(<Interest as Flags>::all(), Interest::all());
+        let mut interest = both;
+        Flags::remove(&mut interest, Interest::WRITABLE);
+        assert_eq!(interest, Interest::READABLE);
+        interest.toggle(Interest::WRITABLE);
+        assert_eq!(interest, both);
     }
 
     #[test]

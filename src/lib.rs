@@ -6,7 +6,8 @@
 //! [`Interest`] (readable, writable), then blocks in [`Poll::poll`] until
 //! the kernel reports some of them ready, as [`Event`]s in an [`Events`]
 //! buffer. On Linux and Android the kernel side is epoll; on macOS and the
-//! BSDs it is kqueue.
+//! BSDs it is kqueue. [`net`] has the sockets and pipes to register:
+//! std's types, created non-blocking and close-on-exec.
 //!
 //! ```
 //! use evq::{Events, Interest, Poll, Token};
@@ -82,6 +83,7 @@ mod error;
 mod event;
 mod events;
 mod interest;
+pub mod net;
 mod poll;
 mod registry;
 // NetBSD and OpenBSD: see `Signals`.

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 /// `&mut self`, so one thread polls at a time while any number register
 /// through the [`Registry`] (or its [`try_clone`](Registry::try_clone)s).
 ///
-/// Dropping the `Poll` closes its descriptor. The kernel queue and its
-/// registrations live on while any [`Registry::try_clone`] handle (or, on
-/// kqueue, any [`Waker`](crate::Waker)) of it does. evq never closes a
-/// registered source.
+/// The `Poll`, its [`Registry::try_clone`] handles and, on kqueue, its
+/// [`Waker`](crate::Waker)s share one descriptor, closed (and with it the
+/// kernel queue and its registrations) when the last of them is dropped.
+/// evq never closes a registered source.
 ///
 /// # Examples
 ///

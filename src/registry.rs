@@ -36,12 +36,18 @@ use std::sync::Arc;
 /// duplicates.
 ///
 /// kqueue keys registrations by fd number, and closing an fd removes the
-/// registrations made through it even if duplicates remain. A later
-/// `register` of the same number (a new file that reused it) works. Some
-/// kernels also drop a filter by themselves (FreeBSD, for a pipe's writer
-/// once the reader is gone); `reregister` and `deregister` then still
-/// succeed. On kqueue a failed `reregister` leaves the source unregistered
-/// (epoll keeps the old registration).
+/// registrations made through it even if duplicates remain.
+///
+/// On both, once a registered fd is closed and its number reused by a new
+/// file, that number is not registered: `register` of it works, and
+/// `reregister` or `deregister` answer [`Error::NotRegistered`] (and change
+/// nothing). Some kqueue kernels also drop a filter by themselves (FreeBSD,
+/// for a pipe's writer once the reader is gone); if they dropped some of a
+/// registration's filters, `reregister` and `deregister` still succeed, but
+/// if they dropped all of them, the kernel cannot tell evq this apart from
+/// a reused number, and the answer is [`Error::NotRegistered`] too. On
+/// kqueue a failed `reregister` leaves the source unregistered (epoll keeps
+/// the old registration).
 ///
 /// # Errors
 ///
@@ -160,7 +166,9 @@ impl Registry {
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_MOD)` call
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
-    /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
+    /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)),
+    /// and one more to take the new ones back if none of the old ones
+    /// existed (the fd number was reused: `NotRegistered`).
     #[doc(alias = "epoll_ctl")]
     pub fn reregister<S: Source + ?Sized>(
         &self,
@@ -184,7 +192,9 @@ impl Registry {
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_MOD)` call
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
-    /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)).
+    /// on kqueue, one `kevent` call replacing the filters ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)),
+    /// and one more to take the new ones back if none of the old ones
+    /// existed (the fd number was reused: `NotRegistered`).
     #[doc(alias = "epoll_ctl")]
     pub fn reregister_with<S: Source + ?Sized>(
         &self,
@@ -204,7 +214,10 @@ impl Registry {
     /// oneshot registration is deregistered like any other.
     ///
     /// Fails with [`Error::NotRegistered`] if `source` is not registered
-    /// with this poll instance.
+    /// with this poll instance. For a registered fd that has been closed
+    /// since, epoll and FreeBSD answer `EBADF` ([`Error::Os`]); macOS
+    /// answers [`Error::NotRegistered`] (its kernel finds filters by number
+    /// without looking the fd up, and closing removed them).
     ///
     /// Makes one `epoll_ctl(EPOLL_CTL_DEL)` call
     /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html));
@@ -217,10 +230,14 @@ impl Registry {
     /// Another handle to the same poll instance, to move to another thread.
     ///
     /// Registrations made through either handle are one set, reported by
-    /// the one [`Poll`](crate::Poll). The handle owns its own close-on-exec
-    /// duplicate of the poll's descriptor, made with
-    /// `fcntl(F_DUPFD_CLOEXEC)`
-    /// ([`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)).
+    /// the one [`Poll`](crate::Poll). The handles share the poll's
+    /// descriptor (reference-counted: it is closed when the `Poll` and
+    /// every clone are dropped), so a clone makes no system call and opens
+    /// no descriptor; [`as_raw_fd`](AsRawFd::as_raw_fd) is the same number
+    /// for all of them.
+    ///
+    /// Never fails today; the `Result` leaves room for a backend that
+    /// needs resources per handle.
     pub fn try_clone(&self) -> Result<Registry> {
         Ok(Registry {
             selector: self.selector.try_clone()?,

@@ -11,7 +11,9 @@ use std::sync::Arc;
 /// The waker is a source registered with the poll: [`wake`](Waker::wake)
 /// makes the poll report an event with the waker's token, readable. Wakes
 /// that happen before the poll collects the event are coalesced into that
-/// one event, and cost no system call; a wake after it was collected
+/// one event, and cost no system call (except those racing, on other
+/// threads, with the system call that made the event: they make their own
+/// rather than count on one that might fail); a wake after it was collected
 /// produces a new one. There is nothing to drain or reset after the event.
 ///
 /// Keep the waker alive until its wakes have been seen: dropping it removes
@@ -55,9 +57,9 @@ impl Waker {
     /// A waker whose wakes the poll behind `registry` reports with `token`.
     ///
     /// Makes an `eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)` and one
-    /// `epoll_ctl(EPOLL_CTL_ADD)` call; on kqueue, duplicates the kqueue
-    /// descriptor (its number identifies the user event) and adds the
-    /// `EVFILT_USER` event with one `kevent` call.
+    /// `epoll_ctl(EPOLL_CTL_ADD)` call; on kqueue, adds an `EVFILT_USER`
+    /// event (identified by a number unique in the process, so no
+    /// descriptor is made) with one `kevent` call.
     pub fn new(registry: &Registry, token: Token) -> Result<Waker> {
         let inner = WakerFd::new(registry.selector(), token)?;
         let gate = Arc::clone(registry.wake_gate());

@@ -30,7 +30,15 @@ fn example(name: &str, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO"));
     command
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "--quiet", "--example", name, "--"])
+        .args(["run", "--quiet", "--example", name]);
+    // The features this test was built with, so cargo reuses the evq it
+    // built (and `--cfg evq_force_kqueue`, inherited through RUSTFLAGS,
+    // finds the bindgen feature it needs).
+    if cfg!(feature = "bindgen") {
+        command.args(["--features", "bindgen"]);
+    }
+    command
+        .arg("--")
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -135,6 +143,46 @@ fn delay_client_prints_responses_in_reverse_order_then_finished() {
     }
     assert_eq!(lines.len(), 6, "output: {lines:#?}");
     assert_eq!(lines.last().map(String::as_str), Some("FINISHED"));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot spawn processes")]
+fn delay_client_reports_a_refused_connection() {
+    // A port that was just free: nothing listens there now. The client's
+    // non-blocking connects fail after returning, so the failure must come
+    // from its events (take_error), and the client must still exit.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .unwrap()
+        .to_string();
+    // Bounded without a timeout here: the client gives up by itself
+    // (GRACE) even if no event ever came.
+    let output = example("delay_client", &["--server", &addr, "--scale", "0.1"])
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run delay_client");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(!stdout.contains("FINISHED"), "stdout: {stdout}");
+    assert_eq!(
+        stderr.matches("connection failed").count(),
+        5,
+        "each of the five requests reports its failure; stderr: {stderr}"
+    );
+    // libkqueue reads SO_ERROR itself when it reports the error event,
+    // which clears it: `take_error()` then has nothing to say why
+    // (../shared/libkqueue/README.md). Real kernels keep it.
+    #[cfg(not(evq_force_kqueue))]
+    assert_eq!(
+        stderr.matches("refused").count(),
+        5,
+        "each of the five requests reports the refusal; stderr: {stderr}"
+    );
 }
 
 #[test]

@@ -359,9 +359,21 @@ fn poll_exposes_its_descriptor() {
         let target = std::fs::read_link(format!("/proc/self/fd/{raw}")).unwrap();
         assert_eq!(target.to_str(), Some("anon_inode:[eventpoll]"));
     }
+}
 
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's epoll cannot watch an epoll fd (unsupported operation)"
+)]
+#[cfg_attr(
+    evq_force_kqueue,
+    ignore = "libkqueue's kqueue descriptor is a pipe's write end (its README): it cannot be nested"
+)]
+fn a_poll_nested_in_another_reports_readiness() {
     // The descriptor is a real epoll (or kqueue) fd: polling it (nesting)
     // sees the readiness of the inner poll.
+    let poll = Poll::new().unwrap();
     let mut outer = Poll::new().unwrap();
     outer
         .registry()

@@ -379,28 +379,41 @@ extern "C" {
     fn dup2(oldfd: i32, newfd: i32) -> i32;
 }
 
-#[test]
-#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
-fn a_reused_fd_number_can_be_registered_again() {
-    let (mut poll, mut events) = setup();
-    let (a, b) = socketpair();
+/// Registers `a` (level-triggered, readable, `Token(1)`) and makes its
+/// peer send, then closes `a`'s socket and gives its fd number to a new
+/// socket, never registered, in one step: tests run in parallel, so a
+/// close followed by an open could hand the number to another thread.
+/// `dup2` closes the old open file exactly as `close` does (it was the last
+/// fd for it). Returns the new socket under the old number, and its peer.
+fn register_then_reuse_the_number(
+    poll: &Poll,
+    a: UnixStream,
+    b: &UnixStream,
+) -> (UnixStream, UnixStream) {
     let number = fd_of(&a);
     poll.registry()
         .register_with(&a, Token(1), Interest::READABLE, Trigger::Level)
         .unwrap();
-    send(&b);
-
-    // Close `a`'s socket and reuse its number for a new socket in one step:
-    // tests run in parallel, so a close followed by an open could hand the
-    // number to another thread. `dup2` closes the old open file exactly as
-    // `close` does (it was the last fd for it).
+    send(b);
     let (c, d) = socketpair();
     // SAFETY: both fds are open and owned by this test; afterwards `a` owns
     // (and will close) `number`, now a second fd for `c`'s socket.
     let ret = unsafe { dup2(c.as_raw_fd(), number) };
     assert_eq!(ret, number, "dup2: {}", io::Error::last_os_error());
     drop(c);
-    let reused = a;
+    (a, d)
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    evq_force_kqueue,
+    ignore = "libkqueue cannot see close() (its README): the old filters outlive the fd"
+)]
+fn a_reused_fd_number_can_be_registered_again() {
+    let (mut poll, mut events) = setup();
+    let (a, b) = socketpair();
+    let (reused, d) = register_then_reuse_the_number(&poll, a, &b);
 
     poll.registry()
         .register(&reused, Token(2), Interest::READABLE)
@@ -409,6 +422,59 @@ fn a_reused_fd_number_can_be_registered_again() {
     let all = poll_now(&mut poll, &mut events);
     assert_eq!(all.len(), 1, "only the new registration: {all:?}");
     assert_eq!(all[0].token(), Token(2));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    evq_force_kqueue,
+    ignore = "libkqueue cannot see close() (its README): the old filters outlive the fd"
+)]
+fn deregistering_a_reused_fd_number_is_an_error() {
+    let (mut poll, mut events) = setup();
+    let (a, b) = socketpair();
+    let (reused, d) = register_then_reuse_the_number(&poll, a, &b);
+
+    assert!(matches!(
+        poll.registry().deregister(&reused),
+        Err(Error::NotRegistered { .. })
+    ));
+    send(&d);
+    assert!(poll_now(&mut poll, &mut events).is_empty());
+    // And it was not registered by the failed call.
+    poll.registry()
+        .register(&reused, Token(2), Interest::READABLE)
+        .expect("never registered");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    evq_force_kqueue,
+    ignore = "libkqueue cannot see close() (its README): the old filters outlive the fd"
+)]
+fn reregistering_a_reused_fd_number_is_an_error_and_registers_nothing() {
+    let (mut poll, mut events) = setup();
+    let (a, b) = socketpair();
+    let (reused, d) = register_then_reuse_the_number(&poll, a, &b);
+
+    let result =
+        poll.registry()
+            .reregister_with(&reused, Token(2), Interest::READABLE, Trigger::Level);
+    assert!(
+        matches!(result, Err(Error::NotRegistered { .. })),
+        "{result:?}"
+    );
+    send(&d);
+    let all = poll_now(&mut poll, &mut events);
+    assert!(
+        all.is_empty(),
+        "the failed reregister registered it: {all:?}"
+    );
+    assert!(matches!(
+        poll.registry().deregister(&reused),
+        Err(Error::NotRegistered { .. })
+    ));
 }
 
 // epoll's behaviour; the kqueue counterpart follows.
@@ -447,6 +513,10 @@ fn a_duplicated_fd_keeps_the_registration_alive_after_close() {
 #[cfg(evq_kqueue)]
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+#[cfg_attr(
+    evq_force_kqueue,
+    ignore = "libkqueue cannot see close() (its README): filters outlive the fd"
+)]
 fn closing_a_registered_fd_removes_the_registration_despite_a_duplicate() {
     let (mut poll, mut events) = setup();
     let (a, b) = socketpair();
@@ -474,7 +544,7 @@ fn closing_a_registered_fd_removes_the_registration_despite_a_duplicate() {
 fn a_cloned_registry_shares_the_registrations() {
     let (mut poll, mut events) = setup();
     let clone = poll.registry().try_clone().unwrap();
-    assert_ne!(clone.as_raw_fd(), poll.as_raw_fd(), "its own descriptor");
+    assert_eq!(clone.as_raw_fd(), poll.as_raw_fd(), "the same descriptor");
     let (a, b) = socketpair();
 
     std::thread::scope(|s| {

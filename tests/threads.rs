@@ -284,3 +284,52 @@ fn after_deregister_returns_no_later_poll_reports_the_source() {
         }
     }
 }
+
+/// Runs `call` on `THREADS` threads at once (released together by a
+/// barrier) and returns how many succeeded and the errors of the rest.
+fn race(call: impl Fn() -> evq::Result<()> + Sync) -> (usize, Vec<Error>) {
+    let start = std::sync::Barrier::new(THREADS);
+    let outcomes: Vec<evq::Result<()>> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..THREADS)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    call()
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let errors: Vec<Error> = outcomes.into_iter().filter_map(Result::err).collect();
+    (THREADS - errors.len(), errors)
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot set a socket pair non-blocking")]
+fn threads_racing_on_one_fd_see_exactly_one_success() {
+    let poll = Poll::new().unwrap();
+    let registry = poll.registry();
+    let (reader, _writer) = socketpair();
+    for round in 0..PER_THREAD {
+        let (won, lost) = race(|| registry.register(&reader, Token(round), Interest::READABLE));
+        assert_eq!(won, 1, "round {round}: registered {won} times: {lost:?}");
+        assert!(
+            lost.iter()
+                .all(|e| matches!(e, Error::AlreadyRegistered { .. })),
+            "{lost:?}"
+        );
+
+        let (won, lost) = race(|| {
+            registry.reregister_with(&reader, Token(round), Interest::READABLE, Trigger::Level)
+        });
+        assert_eq!(won, THREADS, "every reregister finds it: {lost:?}");
+
+        let (won, lost) = race(|| registry.deregister(&reader));
+        assert_eq!(won, 1, "round {round}: deregistered {won} times: {lost:?}");
+        assert!(
+            lost.iter()
+                .all(|e| matches!(e, Error::NotRegistered { .. })),
+            "{lost:?}"
+        );
+    }
+}

@@ -294,8 +294,13 @@ fn a_tcp_reset_is_an_error() {
     assert!(event.is_write_closed(), "{event:?}");
     #[cfg(evq_kqueue)]
     assert!(event.is_read_closed(), "{event:?}");
-    let error = client.take_error().unwrap().expect("a pending error");
-    assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
+    // libkqueue reads SO_ERROR to report the error event, which clears it
+    // (its README): nothing is left for take_error there.
+    #[cfg(not(evq_force_kqueue))]
+    {
+        let error = client.take_error().unwrap().expect("a pending error");
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
+    }
 }
 
 #[test]

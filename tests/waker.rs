@@ -228,6 +228,12 @@ fn take_count(eventfd: &std::os::fd::OwnedFd) -> u64 {
 #[cfg(evq_epoll)]
 #[test]
 #[cfg_attr(miri, ignore = "Miri isolates the file system and /proc")]
+#[cfg_attr(
+    all(evq_qemu, target_endian = "big"),
+    ignore = "qemu-user converts an eventfd's counter to the guest's byte order only on \
+              the fd eventfd() returned, not on the duplicate (fcntl F_DUPFD_CLOEXEC) this \
+              test reads: on a big-endian guest the count reads byte-swapped"
+)]
 fn wakes_while_one_is_pending_make_no_system_call() {
     let mut poll = Poll::new().unwrap();
     let waker = Waker::new(poll.registry(), WAKE).unwrap();

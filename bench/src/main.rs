@@ -8,6 +8,7 @@ mod cpu_idle;
 mod event_loop;
 mod fds;
 mod harness;
+mod load;
 mod loops;
 mod precision;
 mod report;
@@ -30,17 +31,14 @@ const STALL_LIMIT: Duration = Duration::from_secs(120);
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("precision") {
-        return match precision::main(&args[1..]) {
-            Ok(true) => ExitCode::SUCCESS,
-            Ok(false) => {
-                eprintln!("evq-bench: FAILED: a loop returned early");
-                ExitCode::FAILURE
-            }
-            Err(e) => {
-                eprintln!("evq-bench: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        let outcome = precision::main(&args[1..]);
+        if let Ok(false) = outcome {
+            eprintln!("evq-bench: FAILED: a loop returned early");
+        }
+        return exit_code(outcome);
+    }
+    if args.first().map(String::as_str) == Some("load") {
+        return exit_code(load::main(&args[1..]));
     }
     let options = match Options::parse(args.clone()) {
         Ok(options) => options,
@@ -62,6 +60,11 @@ fn main() -> ExitCode {
         } => single(&options, scenario, *case, *kind, *ops),
         Command::Run(scenarios) => run(&options, scenarios, &args),
     };
+    exit_code(result)
+}
+
+/// Success, a failed check (1), or an error (1, after saying what it was).
+fn exit_code(result: io::Result<bool>) -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

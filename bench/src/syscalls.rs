@@ -54,6 +54,9 @@ pub enum Scope {
     Thread,
     /// That thread and every thread it starts after opening the counter.
     ThreadAndNewThreads,
+    /// Another process's thread with this id (for a single-threaded
+    /// process, its pid): `evq-bench load` counts the server's calls.
+    Process(libc::pid_t),
 }
 
 /// `struct perf_event_attr` up to `config1` (`PERF_ATTR_SIZE_VER0`, 64 bytes),
@@ -122,14 +125,18 @@ fn open(id: u64, scope: Scope, group: Option<&OwnedFd>) -> io::Result<OwnedFd> {
         attr.flags |= FLAG_INHERIT;
     }
     let group_fd = group.map_or(-1, |fd| fd.as_raw_fd());
+    let pid = match scope {
+        Scope::Process(pid) => pid,
+        Scope::Thread | Scope::ThreadAndNewThreads => 0,
+    };
     // SAFETY: `attr` is a valid perf_event_attr of the size it declares, read
     // by the kernel during the call; pid 0 and cpu -1 mean this thread on any
-    // CPU; the other arguments are plain values.
+    // CPU (another pid: that thread); the other arguments are plain values.
     let fd = unsafe {
         libc::syscall(
             libc::SYS_perf_event_open,
             &attr as *const PerfEventAttr,
-            0,
+            pid,
             -1,
             group_fd,
             PERF_FLAG_FD_CLOEXEC,

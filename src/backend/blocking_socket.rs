@@ -29,7 +29,7 @@ pub(crate) fn is_blocking_socket(fd: BorrowedFd<'_>) -> bool {
         return false;
     }
     let mut socket_type: c_int = 0;
-    let mut len = size_of::<c_int>() as sys::socklen_t;
+    let mut len = std::mem::size_of::<c_int>() as sys::socklen_t;
     // SAFETY: `socket_type` is a writable int and `len` says its size, as
     // SO_TYPE requires; the kernel writes at most `len` bytes.
     let ret = unsafe {
@@ -37,7 +37,7 @@ pub(crate) fn is_blocking_socket(fd: BorrowedFd<'_>) -> bool {
             fd,
             sys::SOL_SOCKET as c_int,
             sys::SO_TYPE as c_int,
-            (&raw mut socket_type).cast(),
+            std::ptr::addr_of_mut!(socket_type).cast(),
             &mut len,
         )
     };

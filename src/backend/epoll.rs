@@ -22,18 +22,19 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The kernel's event record: `struct epoll_event`, packed on x86_64.
 pub(crate) type RawEvent = sys::epoll_event;
 
 /// The most events one `epoll_wait` accepts (the kernel's `EP_MAX_EVENTS`).
-pub(crate) const MAX_EVENTS: usize = c_int::MAX as usize / size_of::<RawEvent>();
+pub(crate) const MAX_EVENTS: usize = c_int::MAX as usize / std::mem::size_of::<RawEvent>();
 
-/// One epoll instance.
+/// A handle to one epoll instance; every clone shares the descriptor.
 #[derive(Debug)]
 pub(crate) struct Selector {
-    epoll: OwnedFd,
+    epoll: Arc<OwnedFd>,
 }
 
 impl Selector {
@@ -46,18 +47,16 @@ impl Selector {
         let fd = check(fd, "epoll_create1", None)?;
         // SAFETY: epoll_create1 succeeded, so `fd` is a new descriptor that
         // nothing else owns; the OwnedFd closes it exactly once.
-        let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
+        let epoll = Arc::new(unsafe { OwnedFd::from_raw_fd(fd) });
         Ok(Selector { epoll })
     }
 
-    /// Another descriptor for the same epoll instance (`F_DUPFD_CLOEXEC`).
+    /// Another handle to the same epoll instance, sharing its descriptor:
+    /// no system call, and no descriptor that could run into the limit.
     pub(crate) fn try_clone(&self) -> Result<Selector> {
-        let epoll = self.epoll.try_clone().map_err(|source| Error::Os {
-            operation: "fcntl(F_DUPFD_CLOEXEC)",
-            fd: Some(self.epoll.as_raw_fd()),
-            source,
-        })?;
-        Ok(Selector { epoll })
+        Ok(Selector {
+            epoll: Arc::clone(&self.epoll),
+        })
     }
 
     /// `epoll_ctl(EPOLL_CTL_ADD)`.
@@ -173,7 +172,7 @@ impl Selector {
                 c_long::from(epoll),
                 buffer,
                 c_long::from(max),
-                ptr::from_ref(&timespec),
+                &timespec as *const sys::__kernel_timespec,
                 ptr::null::<u8>(),
                 0 as c_long,
             )
@@ -221,18 +220,20 @@ impl AsFd for Selector {
 }
 
 /// The `epoll_wait` timeout in milliseconds (for kernels without
-/// `epoll_pwait2`): rounded up, so a wait never ends before `timeout`, and clamped to `c_int::MAX` (about 24.8 days);
-/// `Poll::poll` waits again for whatever a clamped wait left over.
+/// `epoll_pwait2`): rounded up, so a wait never ends before `timeout`, and
+/// clamped to `c_int::MAX` (about 24.8 days); `Poll::poll` waits again for
+/// whatever a clamped wait left over.
 fn timeout_ms(timeout: Option<Duration>) -> c_int {
     match timeout {
         None => -1,
         // Whole seconds are whole milliseconds, so rounding up the
         // sub-second part rounds up the total, without the 128-bit
-        // arithmetic of `as_nanos` on every poll.
+        // arithmetic of `as_nanos` on every poll. (`div_ceil` by hand:
+        // it is newer than evq's MSRV; nanos < 10^9, so no overflow.)
         Some(timeout) => timeout
             .as_secs()
             .saturating_mul(1000)
-            .saturating_add(u64::from(timeout.subsec_nanos().div_ceil(1_000_000)))
+            .saturating_add(u64::from((timeout.subsec_nanos() + 999_999) / 1_000_000))
             .min(c_int::MAX as u64) as c_int,
     }
 }

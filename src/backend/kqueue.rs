@@ -7,12 +7,14 @@
 //! is consumed by a registry call.
 //!
 //! kqueue itself never says "already registered" (`EV_ADD` of an existing
-//! filter silently modifies it), so the backend keeps a small record of the
-//! registered fds, shared by every handle to the queue and locked only by
-//! registry calls, never by `poll`. The kernel forgets an fd's filters when
-//! the fd is closed; a record can therefore be stale, and when a call
-//! disagrees with it the backend asks the kernel (an `EV_DELETE` answers
-//! `ENOENT` for filters that no longer exist) before answering.
+//! filter silently modifies it), so the backend keeps a record of the
+//! registered fds (`registrations.rs`), shared by every handle to the
+//! queue and never touched by `poll`. Each fd has its own slot and lock, so
+//! registry calls on different fds from many threads never wait for each
+//! other. The kernel forgets an fd's filters when the fd is closed; a
+//! record can therefore be stale, and when a call disagrees with it the
+//! backend asks the kernel (its receipts answer `ENOENT` for filters that
+//! no longer exist) before answering.
 //!
 //! # References
 //! - [`kqueue(2)`, `kevent(2)` on FreeBSD](https://man.freebsd.org/cgi/man.cgi?query=kqueue&sektion=2)
@@ -20,63 +22,37 @@
 //! - [`kqueue(2)` on NetBSD](https://man.netbsd.org/kqueue.2),
 //!   [on OpenBSD](https://man.openbsd.org/kqueue.2)
 
+use super::registrations::{Registration, Registrations};
 use super::syscall::check;
 use crate::{sys, Error, Event, Interest, Result, Token, Trigger};
 use std::ffi::c_int;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The kernel's event record: `struct kevent` (`packed(4)` on Apple targets).
 pub(crate) type RawEvent = sys::kevent;
 
 /// The most events one `kevent` call accepts.
-pub(crate) const MAX_EVENTS: usize = c_int::MAX as usize / size_of::<RawEvent>();
+pub(crate) const MAX_EVENTS: usize = c_int::MAX as usize / std::mem::size_of::<RawEvent>();
 
-/// One kqueue, and the record of what is registered with it.
+/// A handle to one kqueue; every clone shares the descriptor and the record.
 pub(crate) struct Selector {
-    kqueue: OwnedFd,
-    registered: Arc<Mutex<Registrations>>,
+    shared: Arc<Kqueue>,
+}
+
+/// The kqueue descriptor and the record of what is registered with it.
+struct Kqueue {
+    fd: OwnedFd,
+    registrations: Registrations,
 }
 
 impl std::fmt::Debug for Selector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Selector")
-            .field("kqueue", &self.kqueue.as_raw_fd())
+            .field("kqueue", &self.shared.fd.as_raw_fd())
             .finish_non_exhaustive()
-    }
-}
-
-/// What evq registered, indexed by fd. Only registry calls lock it.
-#[derive(Default)]
-struct Registrations {
-    by_fd: Vec<Option<Registration>>,
-}
-
-/// What the existence probe needs to ask about a registration.
-#[derive(Clone, Copy)]
-struct Registration {
-    token: Token,
-    interest: Interest,
-}
-
-impl Registrations {
-    fn get(&self, fd: RawFd) -> Option<Registration> {
-        usize::try_from(fd)
-            .ok()
-            .and_then(|i| self.by_fd.get(i).copied().flatten())
-    }
-
-    fn set(&mut self, fd: RawFd, registration: Option<Registration>) {
-        let Ok(i) = usize::try_from(fd) else { return };
-        if i >= self.by_fd.len() {
-            if registration.is_none() {
-                return;
-            }
-            self.by_fd.resize(i + 1, None);
-        }
-        self.by_fd[i] = registration;
     }
 }
 
@@ -86,24 +62,22 @@ impl Selector {
     /// elsewhere. (FreeBSD's `kqueuex` would do, but only exists from
     /// FreeBSD 14 on.)
     pub(crate) fn new() -> Result<Selector> {
-        let kqueue = new_kqueue()?;
+        let kqueue = Kqueue {
+            fd: new_kqueue()?,
+            registrations: Registrations::default(),
+        };
         Ok(Selector {
-            kqueue,
-            registered: Arc::default(),
+            shared: Arc::new(kqueue),
         })
     }
 
-    /// Another descriptor for the same kqueue (`F_DUPFD_CLOEXEC`), sharing
-    /// the record.
+    /// Another handle to the same kqueue, sharing its descriptor and the
+    /// record: no system call, no new descriptor. (A `dup` of a kqueue
+    /// would work on the BSDs and macOS, but libkqueue accepts only the
+    /// number `kqueue()` returned.)
     pub(crate) fn try_clone(&self) -> Result<Selector> {
-        let kqueue = self.kqueue.try_clone().map_err(|source| Error::Os {
-            operation: "fcntl(F_DUPFD_CLOEXEC)",
-            fd: Some(self.kqueue.as_raw_fd()),
-            source,
-        })?;
         Ok(Selector {
-            kqueue,
-            registered: Arc::clone(&self.registered),
+            shared: Arc::clone(&self.shared),
         })
     }
 
@@ -119,9 +93,10 @@ impl Selector {
         let new = Registration {
             token,
             interest: supported(interest)?,
+            trigger,
         };
-        let mut registered = self.lock();
-        if let Some(old) = registered.get(fd) {
+        let mut slot = self.slot(fd)?;
+        if let Some(old) = *slot {
             // The record says registered. Either it is (an error), or the
             // fd was closed since, maybe with its number reused, and the
             // kernel forgot the filters: ask it.
@@ -129,15 +104,16 @@ impl Selector {
                 return Err(Error::AlreadyRegistered { fd, errno: None });
             }
             // Stale. The add below reports a closed fd (EBADF) itself.
-            registered.set(fd, None);
+            *slot = None;
         }
-        let receipts = self.submit(&adds(fd, new, trigger))?;
+        let receipts = self.submit(&adds(fd, new))?;
         self.all_or_nothing(fd, new.interest, &receipts)?;
-        registered.set(fd, Some(new));
+        *slot = Some(new);
         Ok(())
     }
 
-    /// One `kevent` that deletes the old filters and adds the new ones.
+    /// One `kevent` that deletes the old filters and adds the new ones; one
+    /// more, to undo the adds, if none of the old filters existed.
     pub(crate) fn reregister(
         &self,
         fd: RawFd,
@@ -148,43 +124,51 @@ impl Selector {
         let new = Registration {
             token,
             interest: supported(interest)?,
+            trigger,
         };
-        let mut registered = self.lock();
-        let Some(old) = registered.get(fd) else {
+        let mut slot = self.slot(fd)?;
+        let Some(old) = *slot else {
             return Err(Error::NotRegistered { fd, errno: None });
         };
         let mut changes = deletes(fd, old.interest);
         let deleted = changes.len();
-        changes.extend(adds(fd, new, trigger));
+        changes.extend(adds(fd, new));
         let receipts = self.submit(&changes)?;
         let (deleted, added) = receipts.split_at(deleted.min(receipts.len()));
-        if deleted.iter().all(|r| errno(r) == EBADF) {
-            registered.set(fd, None);
-            return Err(closed(fd));
+        if let Some(mut gone) = registration_gone(fd, deleted) {
+            *slot = None;
+            // XNU finds filters by number without looking the fd up, so
+            // for a closed fd only the adds say EBADF.
+            if added.iter().any(|r| errno(r) == EBADF) {
+                gone = closed(fd);
+            }
+            // The adds registered a file evq never registered (the fd
+            // number was reused): take them back, so the call changes
+            // nothing, as on epoll. (A poll running meanwhile may report
+            // them once: a spurious event.)
+            self.undo_adds(fd, new.interest, added);
+            return Err(gone);
         }
-        // An old filter may be gone already (ENOENT): the kernel drops some
-        // by itself (FreeBSD, a pipe's writer once the reader closed), and
-        // all of them if the fd was closed and its number reused. Either
-        // way the new filters now stand for this fd.
+        // Some old filter existed, so this is the registered file; any other
+        // was dropped by the kernel itself (FreeBSD does for a pipe's
+        // writer once the reader closed). The new filters now stand for it.
         let outcome = self.all_or_nothing(fd, new.interest, added);
-        registered.set(fd, outcome.is_ok().then_some(new));
+        *slot = outcome.is_ok().then_some(new);
         outcome
     }
 
     /// One `kevent` deleting the registration's filters.
     pub(crate) fn deregister(&self, fd: RawFd) -> Result<()> {
-        let mut registered = self.lock();
-        let Some(old) = registered.get(fd) else {
+        let mut slot = self.slot(fd)?;
+        let Some(old) = *slot else {
             return Err(Error::NotRegistered { fd, errno: None });
         };
         let receipts = self.submit(&deletes(fd, old.interest))?;
-        registered.set(fd, None);
-        if receipts.iter().all(|r| errno(r) == EBADF) {
-            return Err(closed(fd));
+        *slot = None;
+        match registration_gone(fd, &receipts) {
+            Some(gone) => Err(gone),
+            None => Ok(()),
         }
-        // ENOENT: the kernel dropped the filter itself (see `reregister`);
-        // the fd is not registered now, as asked.
-        Ok(())
     }
 
     /// One `kevent` wait into `events`' spare capacity, storing at most
@@ -198,8 +182,10 @@ impl Selector {
         events.clear();
         let max = max.min(events.capacity()).min(MAX_EVENTS);
         let timespec = timeout.map(to_timespec);
-        let timeout_ptr = timespec.as_ref().map_or(ptr::null(), ptr::from_ref);
-        let kqueue = self.kqueue.as_raw_fd();
+        let timeout_ptr = timespec
+            .as_ref()
+            .map_or(ptr::null(), |t| t as *const sys::timespec);
+        let kqueue = self.shared.fd.as_raw_fd();
         // SAFETY: `Event` is `#[repr(transparent)]` over `RawEvent`, so the
         // spare capacity is room for `events.capacity() >= max` RawEvents,
         // which the kernel may overwrite; it writes no more than `max`. The
@@ -226,7 +212,7 @@ impl Selector {
     pub(crate) fn submit(&self, changes: &[RawEvent]) -> Result<Changes> {
         let mut receipts = Changes::default();
         receipts.fill(changes.len());
-        let kqueue = self.kqueue.as_raw_fd();
+        let kqueue = self.shared.fd.as_raw_fd();
         let zero = sys::timespec::default();
         // SAFETY: `changes` is readable for `changes.len()` records and
         // `receipts` writable for as many; with EV_RECEIPT set on every
@@ -247,6 +233,13 @@ impl Selector {
         Ok(receipts)
     }
 
+    /// `fd`'s slot in the record, locked: calls on the same fd wait for
+    /// each other, calls on other fds go on. A negative number is no
+    /// descriptor (`EBADF`).
+    fn slot(&self, fd: RawFd) -> Result<std::sync::MutexGuard<'_, Option<Registration>>> {
+        self.shared.registrations.lock(fd).ok_or_else(|| closed(fd))
+    }
+
     /// Whether the kernel still has any of `registration`'s filters on
     /// `fd`. A change with no action flag neither adds, deletes, enables
     /// nor disables (so a fired oneshot stays disarmed) and carries the
@@ -256,7 +249,7 @@ impl Selector {
     fn any_filter_exists(&self, fd: RawFd, registration: Registration) -> Result<bool> {
         let mut probes = Changes::default();
         for filter in filters(registration.interest) {
-            probes.push(change(fd as usize, filter, 0, 0, registration.token));
+            probes.push(change(fd as usize, filter, PROBE, 0, registration.token));
         }
         let receipts = self.submit(&probes)?;
         Ok(receipts.iter().any(|r| errno(r) == 0))
@@ -269,6 +262,13 @@ impl Selector {
         let Err(error) = first_error(receipts, "kevent(EV_ADD)", fd) else {
             return Ok(());
         };
+        self.undo_adds(fd, interest, receipts);
+        Err(error)
+    }
+
+    /// Deletes the filters of `interest` whose add succeeded, per
+    /// `receipts`.
+    fn undo_adds(&self, fd: RawFd, interest: Interest, receipts: &[RawEvent]) {
         let mut undo = Changes::default();
         for (receipt, filter) in receipts.iter().zip(filters(interest)) {
             if errno(receipt) == 0 {
@@ -276,25 +276,16 @@ impl Selector {
             }
         }
         if !undo.is_empty() {
-            // The error to report is the add's; this cleanup cannot do
+            // The error to report is the caller's; this cleanup cannot do
             // better than try.
             let _ = self.submit(&undo);
         }
-        Err(error)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Registrations> {
-        // The record stays consistent even if a holder panicked: every
-        // update is a single assignment.
-        self.registered
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl AsFd for Selector {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.kqueue.as_fd()
+        self.shared.fd.as_fd()
     }
 }
 
@@ -322,6 +313,18 @@ fn new_kqueue() -> Result<OwnedFd> {
     check(ret, "fcntl(F_SETFD, FD_CLOEXEC)", Some(fd))?;
     Ok(kqueue)
 }
+
+/// The flags of the existence probe: none on a kernel. libkqueue's read
+/// and write filters reject a change with no action flag unless it has
+/// `EV_CLEAR` (for sockets and pipes; always, for regular files), without
+/// setting `errno`, so the receipt would carry whatever error the thread
+/// last saw (e.g. a futex's `EAGAIN`) and a registered fd would look gone.
+/// With `EV_CLEAR` they accept it and change nothing but `udata`, as a
+/// kernel does without it.
+#[cfg(not(evq_force_kqueue))]
+const PROBE: u32 = 0;
+#[cfg(evq_force_kqueue)]
+const PROBE: u32 = sys::EV_CLEAR;
 
 /// Up to four kevent records on the stack: a registry call changes at most
 /// two filters twice.
@@ -388,8 +391,8 @@ fn filters(interest: Interest) -> impl Iterator<Item = i64> {
     .map(|(_, filter)| filter)
 }
 
-fn adds(fd: RawFd, registration: Registration, trigger: Trigger) -> Changes {
-    let trigger = match trigger {
+fn adds(fd: RawFd, registration: Registration) -> Changes {
+    let trigger = match registration.trigger {
         Trigger::Edge => sys::EV_CLEAR,
         Trigger::Level => 0,
         Trigger::Oneshot => sys::EV_DISPATCH,
@@ -438,8 +441,26 @@ fn errno(receipt: &RawEvent) -> i32 {
     }
 }
 
-/// `EBADF` is 9 on every Unix.
-const EBADF: i32 = 9;
+/// A closed descriptor, as a receipt's errno.
+const EBADF: i32 = sys::EBADF as i32;
+
+/// Why a registration whose filters the `EV_DELETE` `receipts` were for is
+/// gone, if it is: every delete failed. With `EBADF` the fd is closed (as
+/// epoll reports it; FreeBSD looks the fd up first). Otherwise the kernel
+/// had none of the filters (`ENOENT`): the fd was closed since it was
+/// registered, and its number is free (XNU answers `ENOENT` then) or names
+/// a file evq never registered (epoll answers `ENOENT` for that too), or
+/// the kernel dropped every filter by itself; either way, nothing is
+/// registered.
+fn registration_gone(fd: RawFd, receipts: &[RawEvent]) -> Option<Error> {
+    if receipts.iter().any(|r| errno(r) == 0) {
+        return None;
+    }
+    if receipts.iter().all(|r| errno(r) == EBADF) {
+        return Some(closed(fd));
+    }
+    Some(Error::NotRegistered { fd, errno: None })
+}
 
 /// The error for an fd that was closed since it was registered, as epoll
 /// reports it.

@@ -145,7 +145,9 @@ impl TimerFd {
         for (index, &(unit, nanos_per_unit)) in
             UNITS.iter().enumerate().skip(UNIT.load(Ordering::Relaxed))
         {
-            let count = nanos.div_ceil(u128::from(nanos_per_unit));
+            // Rounded up (`div_ceil` by hand: it is newer than evq's MSRV).
+            let per_unit = u128::from(nanos_per_unit);
+            let count = (nanos + per_unit - 1) / per_unit;
             let data = i64::try_from(count).unwrap_or(i64::MAX);
             let flags = sys::EV_ADD | sys::EV_ONESHOT;
             match self.queue.apply(

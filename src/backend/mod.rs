@@ -7,7 +7,8 @@
 //!
 //! - `Selector`: one kernel event queue.
 //!   - `new() -> Result<Selector>`: a close-on-exec queue.
-//!   - `try_clone(&self) -> Result<Selector>`: another handle to the same queue.
+//!   - `try_clone(&self) -> Result<Selector>`: another handle to the same
+//!     queue, sharing its descriptor (no new fd, no system call).
 //!   - `register(fd, token, interest, trigger)`, `reregister(..)`,
 //!     `deregister(fd)`: report `Error::AlreadyRegistered` /
 //!     `Error::NotRegistered` exactly as documented on `Registry`. The
@@ -74,6 +75,8 @@ mod kqueue_proc;
 mod kqueue_signals;
 #[cfg(evq_kqueue)]
 mod kqueue_timer;
+#[cfg(evq_kqueue)]
+mod registrations;
 #[cfg(evq_kqueue)]
 mod source_queue;
 #[cfg(evq_kqueue)]

@@ -88,7 +88,7 @@ impl SignalFd {
     pub(crate) fn next_pending(&self) -> Result<Option<i32>> {
         let mut info = MaybeUninit::<sys::signalfd_siginfo>::uninit();
         let fd = self.signalfd.as_raw_fd();
-        let size = size_of::<sys::signalfd_siginfo>();
+        let size = std::mem::size_of::<sys::signalfd_siginfo>();
         // SAFETY: `info` is `size` writable bytes, the record size a
         // signalfd read takes; the descriptor is non-blocking.
         let n = unsafe { sys::read(fd, info.as_mut_ptr().cast(), size) };

@@ -56,9 +56,10 @@ impl TimerFd {
     pub(crate) fn read(&self) -> Result<u64> {
         let mut count = 0u64;
         let fd = self.timerfd.as_raw_fd();
-        // SAFETY: `count` is 8 writable bytes, the size a timerfd read
+        let buffer: *mut u64 = &mut count;
+        // SAFETY: `buffer` is 8 writable bytes, the size a timerfd read
         // needs; the descriptor is non-blocking.
-        let n = unsafe { sys::read(fd, ptr::from_mut(&mut count).cast(), size_of::<u64>()) };
+        let n = unsafe { sys::read(fd, buffer.cast(), std::mem::size_of::<u64>()) };
         match check(n, "read", Some(fd)) {
             Ok(_) => Ok(count),
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(0),

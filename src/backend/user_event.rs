@@ -7,53 +7,65 @@
 //! libkqueue).
 //!
 //! A user event is not tied to a descriptor, so it must be deleted
-//! explicitly on drop. Its identifier is the number of the waker's own
-//! duplicate of the kqueue descriptor, which no other waker can hold while
-//! this one lives.
+//! explicitly on drop. Its identifier is a number no other waker in the
+//! process has (a global counter), so a waker costs no descriptor: it
+//! shares the kqueue's, which it keeps open while it lives.
 
 use super::kqueue::{change, first_error};
 use super::Selector;
 use crate::{sys, Result, Token};
 use std::os::fd::{AsFd, AsRawFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The identifier of the next user event. `EVFILT_USER` identifiers are
+/// the caller's to choose; unique in the process, they are unique in every
+/// kqueue. (Wrapping takes 2^64 wakers, 2^32 on 32-bit targets, and
+/// collides only with one of those still alive.)
+static NEXT_IDENT: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Debug)]
 pub(crate) struct WakerFd {
     selector: Selector,
+    ident: usize,
     token: Token,
 }
 
 impl WakerFd {
     /// Adds the user event (`EV_ADD | EV_CLEAR`) with one `kevent` call.
     pub(crate) fn new(selector: &Selector, token: Token) -> Result<WakerFd> {
-        let selector = selector.try_clone()?;
-        user_event(&selector, token, sys::EV_ADD | sys::EV_CLEAR, 0)?;
-        Ok(WakerFd { selector, token })
+        let waker = WakerFd {
+            selector: selector.try_clone()?,
+            // Only uniqueness matters: no other memory depends on it.
+            ident: NEXT_IDENT.fetch_add(1, Ordering::Relaxed),
+            token,
+        };
+        waker.user_event(sys::EV_ADD | sys::EV_CLEAR, 0)?;
+        Ok(waker)
     }
 
     /// One `kevent` call with `NOTE_TRIGGER`; no locks, no allocation.
     pub(crate) fn wake(&self) -> Result<()> {
-        user_event(&self.selector, self.token, 0, sys::NOTE_TRIGGER)
+        self.user_event(0, sys::NOTE_TRIGGER)
     }
-}
 
-/// Applies `flags` and `fflags` to the user event identified by
-/// `selector`'s descriptor number.
-fn user_event(selector: &Selector, token: Token, flags: u32, fflags: u32) -> Result<()> {
-    let ident = selector.as_fd().as_raw_fd();
-    let receipt = selector.submit(&[change(
-        ident as usize,
-        sys::EVFILT_USER as i64,
-        flags,
-        fflags,
-        token,
-    )])?;
-    first_error(&receipt, "kevent(EVFILT_USER)", ident)
+    /// Applies `flags` and `fflags` to this waker's user event.
+    fn user_event(&self, flags: u32, fflags: u32) -> Result<()> {
+        let receipt = self.selector.submit(&[change(
+            self.ident,
+            sys::EVFILT_USER as i64,
+            flags,
+            fflags,
+            self.token,
+        )])?;
+        let kqueue = self.selector.as_fd().as_raw_fd();
+        first_error(&receipt, "kevent(EVFILT_USER)", kqueue)
+    }
 }
 
 impl Drop for WakerFd {
     fn drop(&mut self) {
         // Not tied to a descriptor: without this it would outlive the
         // waker. Nothing to report a failure to.
-        let _ = user_event(&self.selector, self.token, sys::EV_DELETE, 0);
+        let _ = self.user_event(sys::EV_DELETE, 0);
     }
 }

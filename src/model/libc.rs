@@ -32,7 +32,13 @@ const SOL_SOCKET: c_int = 1;
 const SO_LINGER: c_int = 13;
 
 extern "C" {
-    fn setsockopt(fd: c_int, level: c_int, name: c_int, value: *const Linger, len: u32) -> c_int;
+    fn setsockopt(
+        fd: c_int,
+        level: c_int,
+        name: c_int,
+        value: *const std::ffi::c_void,
+        len: u32,
+    ) -> c_int;
     fn pipe2(fds: *mut c_int, flags: c_int) -> c_int;
     fn socketpair(domain: c_int, kind: c_int, protocol: c_int, fds: *mut c_int) -> c_int;
     fn poll(fds: *mut PollFd, count: c_ulong, timeout: c_int) -> c_int;
@@ -94,7 +100,15 @@ pub fn reset_on_close(socket: &impl AsRawFd) {
     let linger = Linger { on: 1, seconds: 0 };
     let len = std::mem::size_of::<Linger>() as u32;
     // SAFETY: `linger` is a valid `struct linger` for the call's duration.
-    let ret = unsafe { setsockopt(socket.as_raw_fd(), SOL_SOCKET, SO_LINGER, &linger, len) };
+    let ret = unsafe {
+        setsockopt(
+            socket.as_raw_fd(),
+            SOL_SOCKET,
+            SO_LINGER,
+            (&linger as *const Linger).cast(),
+            len,
+        )
+    };
     assert_eq!(
         ret,
         0,

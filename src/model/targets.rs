@@ -50,7 +50,7 @@ pub enum Target {
     PathOnly,
     /// The poll's own epoll fd (`EINVAL`).
     SelfPoll,
-    /// A `Registry::try_clone`: a second fd for the same epoll (`EINVAL`).
+    /// A `Registry::try_clone`'s descriptor: the poll's own, shared (`EINVAL`).
     CloneOfSelf,
     /// The fd at [`NUMBERED`], which ops close and reopen.
     Numbered,

@@ -2,18 +2,33 @@
 //!
 //! This module is bindgen's output for `wrapper.h` (`<sys/epoll.h>`,
 //! `<sys/eventfd.h>` and `<unistd.h>` on Linux and Android; `<sys/event.h>`
-//! on macOS and the BSDs), restricted by allowlists to the functions, types
-//! and constants evq's backends use. Each file in `src/sys/bindings/` names
-//! the target it was made for and carries bindgen's compile-time layout
-//! assertions, so a struct whose size, alignment or field offsets disagree
-//! with the target's C ABI fails the build.
+//! on macOS and the BSDs; and everywhere `<sys/socket.h>`, `<sys/un.h>`,
+//! `<netinet/in.h>`, `<errno.h>` and `<fcntl.h>` for [`net`](crate::net)),
+//! restricted by allowlists to the functions, types and constants evq's
+//! backends and `net` use.
 //!
 //! The bindings for a target are, by default, the committed file
-//! `src/sys/bindings/<target>.rs`; with the `bindgen` cargo feature they are
-//! generated afresh from the target's headers at build time. Either way,
-//! [`GENERATED_FROM`] names the bindgen version, the target and the header
-//! set they were made from (real system headers: glibc from Debian for
-//! Linux, the libc headers Zig ships for macOS and the BSDs).
+//! `src/sys/bindings/<family>/<arch>.rs`, keyed by what the declarations
+//! depend on: the OS family (`linux` for glibc, musl and Android, whose
+//! epoll ABI is the kernel's; `apple` for macOS, iOS, tvOS, watchOS and
+//! visionOS, which share Darwin's headers; each BSD) and the architecture.
+//! A libc whose headers differ gets its own `<arch>-<libc>.rs` (musl on
+//! 32-bit x86). The freshness test regenerates each file and checks that
+//! the other targets it serves get the same items from their own headers.
+//! With the `bindgen` cargo feature the bindings are generated afresh from
+//! the target's headers at build time. Either way, [`GENERATED_FROM`]
+//! names the bindgen version, the target and the header set they were made
+//! from (real system headers: glibc from Debian or Zig for Linux, the libc
+//! headers Zig ships for macOS and the BSDs).
+//!
+//! # Stability
+//!
+//! This module is public so that its declarations can be read (on docs.rs,
+//! per platform) and used by code that needs the same raw calls, but it is
+//! **not** covered by evq's semver promises: an item is here only because a
+//! backend uses it, and it may change type, move or disappear in any
+//! release, including a patch release, when the headers or the backends
+//! change. Depend on the `libc` crate for raw declarations you rely on.
 //!
 //! The contents differ per target, as the C types do: `struct kevent` has
 //! extra `ext` fields on FreeBSD and NetBSD, NetBSD's `filter` is a `u32`
@@ -21,9 +36,19 @@
 //! bytes. On docs.rs, pick the platform to see its bindings.
 //!
 //! Everything here is `unsafe` to call and follows the C declarations
-//! exactly. Note that on x86_64 Linux `epoll_event` is `#[repr(packed)]`
-//! (glibc's `__EPOLL_PACKED`), as is `kevent` on macOS (`packed(4)`): copy
+//! exactly, with one rewrite: constants of an anonymous C enum (glibc's
+//! `EPOLL_CLOEXEC`) get the enum's integer type rather than a made-up
+//! `_bindgen_ty_N` name. Every struct's size, alignment and field offsets
+//! are checked against what clang computed for the target by bindgen's
+//! layout tests, which `cargo test` runs on the target (`#[test]`
+//! functions: evq's MSRV, 1.71, predates `offset_of!`). Note that on x86_64 Linux `epoll_event` is `#[repr(packed)]`
+//! (glibc's `__EPOLL_PACKED`; also on 32-bit x86 with glibc), as is `kevent` on macOS (`packed(4)`): copy
 //! their fields out, never borrow them.
+//!
+//! On glibc, `bind`, `connect` and `accept` take their address as a
+//! transparent union (`__SOCKADDR_ARG`, because `wrapper.h` defines
+//! `_GNU_SOURCE` for `accept4` and `pipe2`), which bindgen renders as a
+//! plain union of pointers; C passes it as a pointer.
 //!
 //! # References
 //! - [`epoll(7)`](https://man7.org/linux/man-pages/man7/epoll.7.html),

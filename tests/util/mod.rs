@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests: real fds and event checks.
-#![allow(dead_code)] // each test binary uses a different subset
+#![allow(dead_code)]
+// each test binary uses a different subset
+// Tests may use std newer than the library's MSRV (1.71), e.g. io::pipe.
+#![allow(clippy::incompatible_msrv)]
 
 use evq::{Event, Events, Poll, Token};
 use std::io::{self, Read};
@@ -149,4 +152,24 @@ pub fn fd_flags(fd: std::os::fd::RawFd) -> Option<std::ffi::c_int> {
     // fd that is not open is reported as EBADF.
     let flags = unsafe { fcntl(fd, F_GETFD) };
     (flags != -1).then_some(flags)
+}
+
+/// Whether `fd` is in non-blocking mode: `O_NONBLOCK` in
+/// `fcntl(F_GETFL)`, through evq's own bindings.
+pub fn is_nonblocking(fd: &impl std::os::fd::AsRawFd) -> bool {
+    use std::ffi::c_int;
+    // SAFETY: F_GETFL takes no argument; a bad fd is reported as EBADF.
+    let flags = unsafe { evq::sys::fcntl(fd.as_raw_fd(), evq::sys::F_GETFL as c_int) };
+    assert_ne!(flags, -1, "fcntl(F_GETFL): {}", io::Error::last_os_error());
+    flags & evq::sys::O_NONBLOCK as c_int != 0
+}
+
+/// Whether `fd` is close-on-exec: `FD_CLOEXEC` in `fcntl(F_GETFD)`,
+/// through evq's own bindings.
+pub fn is_cloexec(fd: &impl std::os::fd::AsRawFd) -> bool {
+    use std::ffi::c_int;
+    // SAFETY: F_GETFD takes no argument; a bad fd is reported as EBADF.
+    let flags = unsafe { evq::sys::fcntl(fd.as_raw_fd(), evq::sys::F_GETFD as c_int) };
+    assert_ne!(flags, -1, "fcntl(F_GETFD): {}", io::Error::last_os_error());
+    flags & evq::sys::FD_CLOEXEC as c_int != 0
 }

@@ -1,4 +1,4 @@
-//! The seven scenarios, one module each. A scenario turns the command-line
+//! The eight scenarios, one module each. A scenario turns the command-line
 //! parameters into [`Case`]s; the harness runs each case on every loop.
 
 pub mod chain;
@@ -6,6 +6,7 @@ pub mod churn;
 pub mod echo;
 pub mod idle_poll;
 pub mod rearm;
+pub mod register_threads;
 pub mod sparse;
 pub mod waker;
 
@@ -48,7 +49,7 @@ pub trait Case {
 }
 
 /// The scenarios by name, in the order `all` runs them.
-pub const NAMES: [&str; 7] = [
+pub const NAMES: [&str; 8] = [
     "chain",
     "idle-poll",
     "sparse",
@@ -56,6 +57,7 @@ pub const NAMES: [&str; 7] = [
     "rearm",
     "waker",
     "echo",
+    "register-threads",
 ];
 
 /// The cases of scenario `name` for the given options.
@@ -68,6 +70,7 @@ pub fn cases(name: &str, options: &Options) -> io::Result<Vec<Box<dyn Case>>> {
         "rearm" => rearm::cases(options),
         "waker" => waker::cases(options),
         "echo" => echo::cases(options),
+        "register-threads" => register_threads::cases(options),
         _ => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("unknown scenario {name:?}"),
