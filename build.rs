@@ -109,6 +109,21 @@ const UNIX_ITEMS: &[Allowlist] = &[
             "FD_CLOEXEC",
         ],
     },
+    // Signals' signal sets and the thread's mask (src/backend/signal_mask.rs;
+    // NetBSD and OpenBSD define the set operations inline only, so there
+    // they match nothing); `kill` for the tests that send signals.
+    Allowlist {
+        functions: &[
+            "sigemptyset",
+            "sigaddset",
+            "sigdelset",
+            "sigismember",
+            "pthread_sigmask",
+            "kill",
+        ],
+        types: &[],
+        vars: &["SIG_(BLOCK|UNBLOCK|SETMASK)", "SIG[A-Z]+[0-9]*"],
+    },
 ];
 
 const EPOLL_ITEMS: &[Allowlist] = &[
@@ -161,6 +176,32 @@ const EPOLL_ITEMS: &[Allowlist] = &[
         types: &[],
         vars: &["EFD_(SEMAPHORE|CLOEXEC|NONBLOCK)"],
     },
+    // Nanosecond waits (src/backend/epoll.rs) and pidfd_open
+    // (src/backend/pidfd.rs), called by number: `__kernel_timespec` and
+    // the SYS_ numbers are the kernel's ABI, whatever the libc's version.
+    Allowlist {
+        functions: &["syscall"],
+        types: &["__kernel_timespec"],
+        vars: &["SYS_(epoll_pwait2|pidfd_open)"],
+    },
+    // Timer (src/backend/timerfd.rs)
+    Allowlist {
+        functions: &["timerfd_create", "timerfd_settime"],
+        types: &["itimerspec"],
+        vars: &["CLOCK_MONOTONIC", "TFD_(CLOEXEC|NONBLOCK)"],
+    },
+    // Signals (src/backend/signalfd.rs)
+    Allowlist {
+        functions: &["signalfd"],
+        types: &["signalfd_siginfo"],
+        vars: &["SFD_(CLOEXEC|NONBLOCK)"],
+    },
+    // ChildExit (src/backend/pidfd.rs)
+    Allowlist {
+        functions: &["waitid", "waitpid", "poll"],
+        types: &["idtype_t", "pollfd"],
+        vars: &["P_PIDFD", "W(EXITED|NOHANG|NOWAIT)", "POLLIN"],
+    },
 ];
 
 const KQUEUE_ITEMS: &[Allowlist] = &[
@@ -193,6 +234,24 @@ const KQUEUE_ITEMS: &[Allowlist] = &[
         functions: &[],
         types: &[],
         vars: &["EVFILT_USER", "NOTE_TRIGGER"],
+    },
+    // Timer (src/backend/kqueue_timer.rs)
+    Allowlist {
+        functions: &[],
+        types: &[],
+        vars: &["EV_ONESHOT", "EVFILT_TIMER", "NOTE_(NSECONDS|USECONDS)"],
+    },
+    // Signals (src/backend/kqueue_signals.rs)
+    Allowlist {
+        functions: &[],
+        types: &[],
+        vars: &["EVFILT_SIGNAL"],
+    },
+    // ChildExit (src/backend/kqueue_proc.rs)
+    Allowlist {
+        functions: &["waitpid"],
+        types: &[],
+        vars: &["EVFILT_PROC", "NOTE_EXIT", "WNOHANG"],
     },
 ];
 

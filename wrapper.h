@@ -15,6 +15,7 @@
 #endif
 
 #if defined(__linux__) && !defined(EVQ_FORCE_KQUEUE)
+/* Poll, Waker */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -30,14 +31,29 @@
 #include <errno.h>
 /* For the fd helpers of the tests, the model and the benchmark. */
 #include <poll.h>
+/* epoll_pwait2 and pidfd_open, called by number: struct __kernel_timespec
+ * and the SYS_ numbers are the kernel's ABI, whatever the libc version */
+/* Timer */
+#include <sys/timerfd.h>
+#include <time.h>
+/* Signals */
+#include <signal.h>
+#include <sys/signalfd.h>
+/* ChildExit */
+#include <sys/wait.h>
 #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
     defined(__OpenBSD__) || defined(__DragonFly__) || defined(EVQ_FORCE_KQUEUE)
+/* Poll, Waker */
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/time.h>
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <unistd.h>
+/* Signals */
+#include <signal.h>
+/* ChildExit */
+#include <sys/wait.h>
 #else
 #error "evq: no event queue backend for this OS (epoll on Linux/Android, kqueue on macOS and the BSDs)"
 #endif

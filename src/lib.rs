@@ -53,6 +53,16 @@
 //!   so closing one of several duplicated fds leaves it in place; see
 //!   [`Registry`] on closing and duplicated descriptors.
 //!
+//! # Timers, signals and child processes
+//!
+//! Besides sockets and pipes, a poll watches three kernel sources that evq
+//! wraps the same way on every platform: a [`Timer`] (timerfd;
+//! `EVFILT_TIMER`), a set of `Signals` (signalfd; `EVFILT_SIGNAL`; not on
+//! NetBSD and OpenBSD) and a [`ChildExit`] (pidfd; `EVFILT_PROC`). Each is
+//! a descriptor, registered like any other, and [`Poll::poll`]'s own
+//! timeout is kept to the nanosecond (`epoll_pwait2`, or kqueue's
+//! `timespec`).
+//!
 //! # Layers
 //!
 //! [`sys`] is bindgen's output for the C headers, [`Poll`] and friends the
@@ -71,6 +81,7 @@ compile_error!("evq supports Unix targets with epoll or kqueue only");
 #[allow(unsafe_code)]
 mod backend;
 mod backend_kind;
+mod child_exit;
 mod error;
 mod event;
 mod events;
@@ -78,7 +89,11 @@ mod interest;
 pub mod net;
 mod poll;
 mod registry;
+// NetBSD and OpenBSD: see `Signals`.
+#[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
+mod signals;
 mod source;
+mod timer;
 mod token;
 mod trigger;
 mod wake_gate;
@@ -88,13 +103,21 @@ mod waker;
 pub mod sys;
 
 pub use backend_kind::Backend;
+pub use child_exit::ChildExit;
 pub use error::{Error, Result};
 pub use event::Event;
 pub use events::{Events, Iter};
 pub use interest::Interest;
 pub use poll::Poll;
 pub use registry::Registry;
+#[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(not(any(target_os = "netbsd", target_os = "openbsd"))))
+)]
+pub use signals::Signals;
 pub use source::Source;
+pub use timer::Timer;
 pub use token::Token;
 pub use trigger::Trigger;
 pub use waker::Waker;

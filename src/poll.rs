@@ -143,10 +143,14 @@ impl Poll {
     ///   registrations are queued or the kernel flags completions it has
     ///   not posted yet (then one).
     /// - Any other timeout is never cut short: unless events arrive, the
-    ///   call returns no sooner than `timeout` after it began. epoll counts
-    ///   whole milliseconds, so there the timeout is rounded *up*; one too
-    ///   long for the kernel (over ~24 days on epoll) is waited in several
-    ///   steps.
+    ///   call returns no sooner than `timeout` after it began. It is passed
+    ///   to the kernel to the nanosecond where the kernel takes that
+    ///   (`epoll_pwait2`, Linux 5.11 and later; kqueue). On older Linux
+    ///   kernels, whose `epoll_wait` counts whole milliseconds, it is
+    ///   rounded *up*. One too long for the kernel (over ~24 days with
+    ///   `epoll_wait`) is waited in several steps. The kernel adds its
+    ///   timer slack (50 µs by default on Linux,
+    ///   [`prctl(PR_SET_TIMERSLACK)`](https://man7.org/linux/man-pages/man2/pr_set_timerslack.2const.html)).
     ///
     /// A signal that interrupts the wait (`EINTR`) does not end it: the
     /// wait resumes for the time that is left, measured from the start,
@@ -154,7 +158,10 @@ impl Poll {
     ///
     /// Fails with [`Error::InvalidInput`] if `events` has zero capacity.
     ///
-    /// Makes one `epoll_wait` call per wait
+    /// Makes one `epoll_pwait2` call per wait with a timeout, and one
+    /// `epoll_wait` call for `None` and `Some(ZERO)`, or for every wait on a
+    /// kernel without `epoll_pwait2` (found out by the first wait with a
+    /// timeout, which then costs one failed call, once per process)
     /// ([`epoll_wait(2)`](https://man7.org/linux/man-pages/man2/epoll_wait.2.html)),
     /// or one `kevent` call, whose timeout is a `timespec` (nanoseconds;
     /// NetBSD and OpenBSD count in clock ticks, rounding up)
@@ -164,7 +171,7 @@ impl Poll {
     /// a nanosecond `timespec`) only when the ring has no events for it or
     /// registrations are queued
     /// ([`io_uring_enter(2)`](https://man7.org/linux/man-pages/man2/io_uring_enter.2.html)).
-    #[doc(alias = "epoll_wait")]
+    #[doc(alias = "epoll_wait", alias = "epoll_pwait2")]
     pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> Result<()> {
         let (buffer, capacity) = events.buffer();
         if capacity == 0 {

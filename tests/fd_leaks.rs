@@ -238,5 +238,86 @@ fn evq_closes_every_descriptor_it_opens_and_all_are_close_on_exec() {
     }
     drop(poll);
     assert_back_to(before);
+    // Not over libkqueue, where these sources cannot be registered (they
+    // are kqueues, and libkqueue nests none).
+    #[cfg(not(evq_force_kqueue))]
+    sources_close_their_descriptors_and_are_close_on_exec(before);
     drop(anchor);
 }
+
+/// `Timer`, `Signals` and `ChildExit` own one close-on-exec descriptor
+/// each (on kqueue, a kqueue of their own), which dropping them closes,
+/// registered or not, expired or not.
+#[cfg(not(evq_force_kqueue))]
+fn sources_close_their_descriptors_and_are_close_on_exec(before: usize) {
+    use evq::{ChildExit, Timer};
+    use std::process::Command;
+    use std::time::Duration;
+
+    // One child for every iteration; each ChildExit opens a descriptor of
+    // its own for it.
+    let mut child = Command::new("sleep").arg("10").spawn().unwrap();
+    for i in 0..ITERATIONS {
+        let poll = Poll::new().unwrap();
+        let timer = Timer::new().unwrap();
+        let exit = ChildExit::new(&child).unwrap();
+        if i % 2 == 0 {
+            let registry = poll.registry();
+            registry
+                .register(&timer, Token(i), Interest::READABLE)
+                .unwrap();
+            registry
+                .register(&exit, Token(i), Interest::READABLE)
+                .unwrap();
+            timer.set_timeout(Duration::ZERO).unwrap();
+        }
+        drop((timer, exit, poll));
+    }
+    signals_close_their_descriptors(before);
+    assert_back_to(before);
+
+    let timer = Timer::new().unwrap();
+    #[cfg(evq_epoll)]
+    assert_eq!(fd_kind(timer.as_raw_fd()), "anon_inode:[timerfd]");
+    assert_cloexec(timer.as_raw_fd(), "Timer::new's descriptor");
+    let exit = ChildExit::new(&child).unwrap();
+    #[cfg(evq_epoll)]
+    assert_eq!(fd_kind(exit.as_raw_fd()), "anon_inode:[pidfd]");
+    assert_cloexec(exit.as_raw_fd(), "ChildExit::new's descriptor");
+    drop((timer, exit));
+    assert_back_to(before);
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// The same for `Signals` (which NetBSD and OpenBSD do not have).
+#[cfg(not(any(evq_force_kqueue, target_os = "netbsd", target_os = "openbsd")))]
+fn signals_close_their_descriptors(before: usize) {
+    use evq::Signals;
+    // Blocks SIGUSR1 in this thread, which nothing here sends.
+    let sigusr1 = evq::sys::SIGUSR1 as i32;
+    for i in 0..ITERATIONS {
+        let poll = Poll::new().unwrap();
+        let signals = Signals::new(&[sigusr1]).unwrap();
+        if i % 2 == 0 {
+            poll.registry()
+                .register(&signals, Token(i), Interest::READABLE)
+                .unwrap();
+        }
+        drop((signals, poll));
+    }
+    assert_back_to(before);
+
+    let signals = Signals::new(&[sigusr1]).unwrap();
+    #[cfg(evq_epoll)]
+    assert_eq!(fd_kind(signals.as_raw_fd()), "anon_inode:[signalfd]");
+    assert_cloexec(signals.as_raw_fd(), "Signals::new's descriptor");
+    drop(signals);
+}
+
+#[cfg(all(
+    not(evq_force_kqueue),
+    any(target_os = "netbsd", target_os = "openbsd")
+))]
+fn signals_close_their_descriptors(_before: usize) {}

@@ -88,21 +88,15 @@ fn timeout_with_a_millisecond_fraction_is_never_cut_short() {
     assert_waits_at_least(timeout, timeout);
 }
 
-// epoll counts whole milliseconds; kqueue timeouts are exact to the
-// nanosecond (a `timespec`), so there is no rounding to check there.
-#[cfg(evq_epoll)]
 #[test]
-fn one_nanosecond_timeout_waits_a_whole_millisecond() {
-    // Any call takes longer than 1 ns, so `timeout` alone proves nothing
-    // here. `Poll::poll` documents that the kernel counts whole
-    // milliseconds and the timeout is rounded *up*: 1 ns waits 1 ms, where
-    // rounding down would make it a zero timeout that returns at once.
-    // The rounding is epoll's (io_uring takes nanoseconds): ask for it.
-    #[cfg(evq_epoll)]
-    let poll = Poll::with_backend(evq::Backend::Epoll).unwrap();
-    #[cfg(not(evq_epoll))]
-    let poll = Poll::new().unwrap();
-    assert_waits_at_least_on(poll, Duration::from_nanos(1), Duration::from_millis(1));
+fn sub_millisecond_timeouts_are_never_cut_short() {
+    // Below the old whole-millisecond resolution of epoll_wait: with
+    // epoll_pwait2 (or kqueue) the kernel gets them to the nanosecond, and
+    // on older kernels they round up to 1 ms; either way never less.
+    for micros in [50, 200, 999] {
+        let timeout = Duration::from_micros(micros);
+        assert_waits_at_least(timeout, timeout);
+    }
 }
 
 #[test]

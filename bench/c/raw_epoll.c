@@ -4,7 +4,8 @@
  * Plain C against <sys/epoll.h> and <sys/eventfd.h>, with the fewest system
  * calls the work allows:
  *   - a registration change is one epoll_ctl;
- *   - a wait is one epoll_wait, nothing before or after it;
+ *   - a wait is one epoll_wait (epoll_pwait2 for a nanosecond timeout),
+ *     nothing before or after it;
  *   - a wake is at most one eventfd write, and none while a wake is already
  *     pending: the waker's `pending` flag is cleared by the waiting thread
  *     only when epoll_wait has handed it the waker's event, so every wake is
@@ -19,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -95,6 +97,15 @@ int evqb_wait(struct evqb_loop *loop, int timeout_ms) {
         }
     }
     return n;
+}
+
+/*
+ * One epoll_pwait2 with a nanosecond timeout (Linux 5.11, glibc 2.35): the
+ * precision floor. The number of events, or -1 with errno.
+ */
+int evqb_wait_timespec(struct evqb_loop *loop, long sec, long nsec) {
+    struct timespec timeout = {.tv_sec = sec, .tv_nsec = nsec};
+    return epoll_pwait2(loop->ep, loop->events, loop->capacity, &timeout, NULL);
 }
 
 /* An eventfd registered edge-triggered with `loop` under `token`. */

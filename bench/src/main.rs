@@ -22,6 +22,8 @@ mod load;
 #[cfg(target_os = "linux")]
 mod loops;
 #[cfg(target_os = "linux")]
+mod precision;
+#[cfg(target_os = "linux")]
 mod report;
 #[cfg(target_os = "linux")]
 mod sample;
@@ -59,6 +61,13 @@ fn main() -> ExitCode {
 #[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("precision") {
+        let outcome = precision::main(&args[1..]);
+        if let Ok(false) = outcome {
+            eprintln!("evq-bench: FAILED: a loop returned early");
+        }
+        return exit_code(outcome);
+    }
     if args.first().map(String::as_str) == Some("load") {
         return exit_code(load::main(&args[1..]));
     }

@@ -2,7 +2,7 @@
 //! computes from it.
 //!
 //! Each rule below is the file type's `poll` function in Linux
-//! (`pipe_poll`, `unix_poll`, `eventfd_poll`, `tcp_poll`); the tests in
+//! (`pipe_poll`, `unix_poll`, `eventfd_poll`, `tcp_poll`, `timerfd_poll`); the tests in
 //! `tests/triggers.rs` show them against the real kernel. Where the kernel's
 //! answer depends on timing or on details the model does not track, the
 //! condition is `maybe`, never `sure`.
@@ -115,6 +115,10 @@ impl Channel {
     pub fn effective(&self, action: Action) -> Option<Action> {
         let kind = self.kind;
         match action {
+            // One more expiration (a timerfd counts them, 1 per expiry).
+            Action::PeerWrite(_) if kind == Kind::Timer => {
+                (self.inbound.room(1) > 0).then_some(Action::PeerWrite(1))
+            }
             Action::PeerWrite(len) => {
                 let possible = match kind {
                     Kind::PipeWriter => false,
@@ -126,6 +130,12 @@ impl Channel {
             }
             Action::OursWrite(len) if kind == Kind::EventFd => {
                 self.effective(Action::PeerWrite(len))
+            }
+            // A timer has nothing to write to, and no peer.
+            Action::OursWrite(_) | Action::PeerReadAll | Action::ClosePeer
+                if kind == Kind::Timer =>
+            {
+                None
             }
             Action::OursWrite(len) => {
                 let possible = kind != Kind::PipeReader && !self.peer_closed;
@@ -203,6 +213,9 @@ impl Channel {
                 add(Bits::IN, data);
                 add(Bits::OUT, true);
             }
+            // timerfd_poll: EPOLLIN while expirations are unread; never
+            // writable.
+            Kind::Timer => add(Bits::IN, data),
             // unix_poll: RCV_SHUTDOWN is IN | RDHUP, both directions shut
             // (the peer closed) is HUP, writable even then.
             Kind::UnixStream => {

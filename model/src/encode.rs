@@ -84,8 +84,9 @@ impl Encode for Kind {
             Kind::UnixStream => 2,
             Kind::EventFd => 3,
             Kind::Tcp => 4,
+            Kind::Timer => 5,
         };
-        variant(out, index, 5);
+        variant(out, index, 6);
     }
 }
 

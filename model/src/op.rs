@@ -30,6 +30,9 @@ pub enum Kind {
     EventFd,
     /// A TCP connection on 127.0.0.1: ours is the accepted side.
     Tcp,
+    /// An `evq::Timer`: "the peer writes" is `set_timeout(ZERO)` (one
+    /// expiration, which the harness waits for), "reading" is `read()`.
+    Timer,
 }
 
 /// A slot of the pool, as decoded: any byte, taken modulo [`SLOTS`].
@@ -291,6 +294,7 @@ impl fmt::Display for Op {
                     Kind::UnixStream => "UnixStream::pair()",
                     Kind::EventFd => "eventfd(0, EFD_NONBLOCK)",
                     Kind::Tcp => "tcp_pair_on_localhost()",
+                    Kind::Timer => "Timer::new()",
                 };
                 write!(f, "let ({slot:?}, peer{}) = {make}", slot.index())
             }

@@ -14,9 +14,12 @@ use std::time::Duration;
 /// that long when something is broken.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
-/// One end of a source: a pipe end or eventfd (`File`) or a socket.
+/// One end of a source: a pipe end or eventfd (`File`), a socket, or a
+/// timer.
 #[derive(Debug)]
 pub enum End {
+    /// A timer (a timerfd).
+    Timer(evq::Timer),
     /// A pipe end or an eventfd.
     File(File),
     /// An `AF_UNIX` stream socket.
@@ -36,6 +39,7 @@ fn miri_file(socket: &UnixStream) -> File {
 impl End {
     fn write_all(&self, bytes: &[u8]) -> io::Result<()> {
         match self {
+            End::Timer(_) => unreachable!("the model never writes to a timer"),
             End::File(file) => (&*file).write_all(bytes),
             #[cfg(miri)]
             End::Unix(socket) => (&miri_file(socket)).write_all(bytes),
@@ -47,6 +51,7 @@ impl End {
 
     fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
+            End::Timer(_) => unreachable!("a timer is drained with Timer::read"),
             End::File(file) => (&*file).read(buf),
             #[cfg(miri)]
             End::Unix(socket) => (&miri_file(socket)).read(buf),
@@ -59,6 +64,9 @@ impl End {
     /// Reads until `WouldBlock`, end of file, or an error (a reset);
     /// returns the bytes read.
     pub fn drain(&self) -> usize {
+        if let End::Timer(timer) = self {
+            return timer.read().expect("harness: Timer::read") as usize;
+        }
         let mut total = 0;
         let mut buf = [0u8; 4096];
         loop {
@@ -98,6 +106,7 @@ impl End {
 impl AsFd for End {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
+            End::Timer(timer) => timer.as_fd(),
             End::File(file) => file.as_fd(),
             End::Unix(socket) => socket.as_fd(),
             End::Tcp(socket) => socket.as_fd(),
@@ -139,6 +148,10 @@ impl Source {
                 (End::Unix(a), Some(End::Unix(b)))
             }
             Kind::EventFd => (End::File(File::from(fd::eventfd())), None),
+            Kind::Timer => {
+                let timer = evq::Timer::new().expect("harness: Timer::new");
+                (End::Timer(timer), None)
+            }
             Kind::Tcp => {
                 let (client, server) = fd::tcp_pair();
                 (End::Tcp(server), Some(End::Tcp(client)))
@@ -157,6 +170,19 @@ impl Source {
     pub fn apply(&mut self, action: Action) {
         let eventfd = self.kind == Kind::EventFd;
         match action {
+            Action::PeerWrite(_) if self.kind == Kind::Timer => {
+                let End::Timer(timer) = &self.ours else {
+                    unreachable!("a timer slot holds a timer")
+                };
+                timer
+                    .set_timeout(Duration::ZERO)
+                    .expect("harness: Timer::set_timeout");
+                // The hrtimer fires a moment later: wait for it, so that the
+                // expiration the model counts is there for the next poll.
+                let readable = super::bits::Bits::IN.0;
+                let expired = crate::os::wait_until(timer.as_raw_fd(), readable, PATIENCE, || true);
+                assert!(expired, "harness: a zero timeout never expired");
+            }
             Action::PeerWrite(len) if eventfd => self.ours.write(len, true),
             Action::PeerWrite(len) => self.peer().write(len, false),
             Action::OursWrite(len) => self.ours.write(len, eventfd),
@@ -170,7 +196,7 @@ impl Source {
                 let result = match self.peer() {
                     End::Unix(socket) => socket.shutdown(Shutdown::Write),
                     End::Tcp(socket) => socket.shutdown(Shutdown::Write),
-                    End::File(_) => Ok(()),
+                    End::File(_) | End::Timer(_) => Ok(()),
                 };
                 result.expect("harness: shutdown(Write) of the peer");
             }
@@ -180,7 +206,8 @@ impl Source {
 
     /// For TCP: waits until the kernel shows the state the model expects
     /// (data delivered, a FIN or a reset processed), so that the next poll
-    /// sees it. Other kinds are synchronous. Returns what did not arrive.
+    /// sees it. Other kinds are synchronous (a timer's `apply` waits for
+    /// its expiration). Returns what did not arrive.
     pub fn settle(&self, channel: &Channel) -> Result<(), String> {
         if self.kind != Kind::Tcp {
             return Ok(());

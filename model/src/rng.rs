@@ -66,6 +66,7 @@ impl Palette {
                 Kind::UnixStream,
                 Kind::EventFd,
                 Kind::Tcp,
+                Kind::Timer,
             ],
             triggers: vec![
                 TriggerChoice::Edge,

@@ -332,6 +332,7 @@ fn write_seed_corpus() {
         Kind::UnixStream,
         Kind::EventFd,
         Kind::Tcp,
+        Kind::Timer,
     ]
     .into_iter()
     .enumerate()

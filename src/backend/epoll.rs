@@ -5,19 +5,23 @@
 //! second `EPOLL_CTL_ADD` of an fd and `ENOENT` for `EPOLL_CTL_MOD`/`DEL` of
 //! one it does not watch, and those become `AlreadyRegistered` and
 //! `NotRegistered`. Every registry call is a single `epoll_ctl`, every poll a
-//! single `epoll_wait`.
+//! single `epoll_pwait2` (nanosecond timeouts, Linux 5.11 and later) or
+//! `epoll_wait` (whole milliseconds: no timeout, a zero one, and every
+//! timeout on older kernels).
 //!
 //! # References
 //! - [`epoll(7)`](https://man7.org/linux/man-pages/man7/epoll.7.html)
 //! - [`epoll_create1(2)`](https://man7.org/linux/man-pages/man2/epoll_create1.2.html)
 //! - [`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)
-//! - [`epoll_wait(2)`](https://man7.org/linux/man-pages/man2/epoll_wait.2.html)
+//! - [`epoll_wait(2)`, `epoll_pwait2(2)`](https://man7.org/linux/man-pages/man2/epoll_wait.2.html)
 
 use super::syscall::check;
 use crate::{sys, Error, Event, Interest, Result, Token, Trigger};
-use std::ffi::c_int;
+use std::ffi::{c_int, c_long};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -108,7 +112,9 @@ impl Selector {
             })
     }
 
-    /// One `epoll_wait` into `events`' spare capacity, storing at most `max`.
+    /// One wait into `events`' spare capacity, storing at most `max`:
+    /// `epoll_pwait2` for a timeout that is neither zero nor absent (unless
+    /// the kernel lacks it), `epoll_wait` otherwise.
     pub(crate) fn select(
         &self,
         events: &mut Vec<Event>,
@@ -117,23 +123,93 @@ impl Selector {
     ) -> Result<()> {
         events.clear();
         let max = max.min(events.capacity()).min(MAX_EVENTS) as c_int;
-        let epoll = self.epoll.as_raw_fd();
-        // SAFETY: `Event` is `#[repr(transparent)]` over `RawEvent`, so the
-        // spare capacity is room for `events.capacity() >= max` RawEvents,
-        // which the kernel may overwrite; it writes no more than `max`.
-        let n = unsafe {
-            sys::epoll_wait(
-                epoll,
-                events.as_mut_ptr().cast::<RawEvent>(),
-                max,
-                timeout_ms(timeout),
-            )
-        };
-        let n = check(n, "epoll_wait", Some(epoll))?;
-        // SAFETY: epoll_wait initialised the first `n <= max <= capacity`
+        // `Event` is `#[repr(transparent)]` over `RawEvent`, so the spare
+        // capacity is room for `events.capacity() >= max` RawEvents.
+        let buffer = events.as_mut_ptr().cast::<RawEvent>();
+        let n = match timeout {
+            Some(timeout) if !timeout.is_zero() && pwait2_may_exist() => {
+                match self.pwait2(buffer, max, timeout) {
+                    Err(error) if is_missing_syscall(&error) => {
+                        PWAIT2_MISSING.store(true, Ordering::Relaxed);
+                        self.wait(buffer, max, timeout_ms(Some(timeout)))
+                    }
+                    outcome => outcome,
+                }
+            }
+            _ => self.wait(buffer, max, timeout_ms(timeout)),
+        }?;
+        // SAFETY: the kernel initialised the first `n <= max <= capacity`
         // entries, and every bit pattern is a valid RawEvent.
         unsafe { events.set_len(n as usize) };
         Ok(())
+    }
+
+    /// `epoll_wait` with a timeout in milliseconds (`-1`: none).
+    fn wait(&self, buffer: *mut RawEvent, max: c_int, timeout_ms: c_int) -> Result<c_int> {
+        let epoll = self.epoll.as_raw_fd();
+        // SAFETY: `buffer` has room for `max` RawEvents (`select`), which
+        // the kernel may overwrite; it writes no more than `max`.
+        let n = unsafe { sys::epoll_wait(epoll, buffer, max, timeout_ms) };
+        check(n, "epoll_wait", Some(epoll))
+    }
+
+    /// `epoll_pwait2` with a `timespec` timeout and no signal mask, by
+    /// syscall number: its libc wrapper is newer (glibc 2.35) than the
+    /// kernels and libcs evq supports, and `__kernel_timespec` has a 64-bit
+    /// `tv_sec` on every architecture, 32-bit ones included.
+    fn pwait2(&self, buffer: *mut RawEvent, max: c_int, timeout: Duration) -> Result<c_int> {
+        let epoll = self.epoll.as_raw_fd();
+        let timespec = kernel_timespec(timeout);
+        // SAFETY: `buffer` has room for `max` RawEvents (`select`), which
+        // the kernel may overwrite, no more than `max`; `timespec` lives
+        // until the call returns and is only read. A null sigmask means
+        // "leave the mask alone", and its size is then not looked at. Every
+        // argument is passed as a `long` or a pointer, the width the kernel
+        // reads for each register.
+        let n = unsafe {
+            sys::syscall(
+                sys::SYS_epoll_pwait2 as c_long,
+                c_long::from(epoll),
+                buffer,
+                c_long::from(max),
+                &timespec as *const sys::__kernel_timespec,
+                ptr::null::<u8>(),
+                0 as c_long,
+            )
+        };
+        check(n, "epoll_pwait2", Some(epoll)).map(|n| n as c_int)
+    }
+}
+
+/// Set once a call found that the kernel has no `epoll_pwait2` (before
+/// Linux 5.11, or a seccomp filter that refuses it); from then on every wait
+/// uses `epoll_wait`. Each thread may find out once for itself, which costs
+/// one failed call; after that, no call probes again.
+static PWAIT2_MISSING: AtomicBool = AtomicBool::new(false);
+
+/// Whether to try `epoll_pwait2`. Not under Miri, which emulates
+/// `epoll_wait` but no raw `syscall`.
+fn pwait2_may_exist() -> bool {
+    !cfg!(miri) && !PWAIT2_MISSING.load(Ordering::Relaxed)
+}
+
+/// `ENOSYS`, or the `EPERM` that older container seccomp profiles return
+/// for system calls they do not know (epoll waits otherwise never fail
+/// with `EPERM`).
+fn is_missing_syscall(error: &Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::Unsupported | io::ErrorKind::PermissionDenied
+    )
+}
+
+/// The `epoll_pwait2` timeout: exact to the nanosecond, seconds clamped to
+/// `i64::MAX` (the kernel's `time64_t`); `Poll::poll` waits again for
+/// whatever a clamped wait left over.
+fn kernel_timespec(timeout: Duration) -> sys::__kernel_timespec {
+    sys::__kernel_timespec {
+        tv_sec: timeout.as_secs().min(i64::MAX as u64) as i64,
+        tv_nsec: i64::from(timeout.subsec_nanos()),
     }
 }
 
@@ -143,9 +219,10 @@ impl AsFd for Selector {
     }
 }
 
-/// The `epoll_wait` timeout in milliseconds: rounded up, so a wait never
-/// ends before `timeout`, and clamped to `c_int::MAX` (about 24.8 days);
-/// `Poll::poll` waits again for whatever a clamped wait left over.
+/// The `epoll_wait` timeout in milliseconds (for kernels without
+/// `epoll_pwait2`): rounded up, so a wait never ends before `timeout`, and
+/// clamped to `c_int::MAX` (about 24.8 days); `Poll::poll` waits again for
+/// whatever a clamped wait left over.
 fn timeout_ms(timeout: Option<Duration>) -> c_int {
     match timeout {
         None => -1,
@@ -278,6 +355,33 @@ mod tests {
         assert_eq!(timeout_ms(Some(Duration::MAX)), c_int::MAX);
         let just_over = Duration::from_millis(c_int::MAX as u64 + 1);
         assert_eq!(timeout_ms(Some(just_over)), c_int::MAX);
+    }
+
+    #[test]
+    fn kernel_timespecs_keep_every_nanosecond() {
+        let timespec = kernel_timespec(Duration::new(3, 999_999_999));
+        assert_eq!((timespec.tv_sec, timespec.tv_nsec), (3, 999_999_999));
+        let timespec = kernel_timespec(Duration::from_nanos(1));
+        assert_eq!((timespec.tv_sec, timespec.tv_nsec), (0, 1));
+        let timespec = kernel_timespec(Duration::MAX);
+        assert_eq!((timespec.tv_sec, timespec.tv_nsec), (i64::MAX, 999_999_999));
+    }
+
+    #[test]
+    fn without_epoll_pwait2_timeouts_round_up_to_whole_milliseconds() {
+        // What a kernel before 5.11 gives: every wait through epoll_wait.
+        // Other tests in this binary meanwhile also wait with epoll_wait,
+        // which keeps their timeouts correct, only coarser.
+        let selector = Selector::new().unwrap();
+        let mut events = Vec::with_capacity(4);
+        PWAIT2_MISSING.store(true, Ordering::Relaxed);
+        let start = std::time::Instant::now();
+        let outcome = selector.select(&mut events, 4, Some(Duration::from_nanos(1)));
+        let elapsed = start.elapsed();
+        PWAIT2_MISSING.store(false, Ordering::Relaxed);
+        outcome.unwrap();
+        assert!(events.is_empty());
+        assert!(elapsed >= Duration::from_millis(1), "{elapsed:?}");
     }
 
     #[test]

@@ -30,6 +30,13 @@
 //!   `wake(&self)` fires with one async-signal-safe syscall (three in
 //!   the eventfd's once-in-2^64 overflow); the portable `Waker` skips it
 //!   while an earlier wake is pending (`wake_gate.rs`).
+//! - `TimerFd`: `new()`, `set(first, every)` (a zero `first` disarms),
+//!   `read() -> Result<u64>` (expirations, 0 if none, never blocks), and
+//!   `AsFd`: readable while expirations are unread.
+//! - `SignalFd`: `new(&[i32])`, `add`, `remove` (blocking in the calling
+//!   thread what they add), `next_pending() -> Result<Option<i32>>`, `AsFd`.
+//! - `ChildFd`: `new(pid)` (refusing a reaped child), `try_wait()`
+//!   (reaping), `AsFd`: readable once the child has exited.
 //!
 //! Shared by all backends (POSIX calls): `is_blocking_socket(fd)`, the
 //! debug-build check `Registry::register` makes (`blocking_socket.rs`).
@@ -39,6 +46,8 @@
 //! something other than an fd (a kqueue timer, a Windows socket) adds a
 //! method for it here and a hook there.
 
+#[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
+mod signal_mask;
 mod syscall;
 
 #[cfg(all(debug_assertions, not(miri)))]
@@ -52,7 +61,15 @@ mod epoll;
 #[cfg(evq_epoll)]
 mod eventfd;
 #[cfg(evq_epoll)]
-pub(crate) use self::{epoll::*, eventfd::WakerFd};
+mod pidfd;
+#[cfg(evq_epoll)]
+mod signalfd;
+#[cfg(evq_epoll)]
+mod timerfd;
+#[cfg(evq_epoll)]
+pub(crate) use self::{
+    epoll::*, eventfd::WakerFd, pidfd::ChildFd, signalfd::SignalFd, timerfd::TimerFd,
+};
 
 // With the `io-uring` feature the selector is an enum over epoll and
 // io_uring (this import shadows the glob's epoll `Selector`); events stay
@@ -67,11 +84,25 @@ pub(crate) use self::dispatch::Selector;
 #[cfg(evq_kqueue)]
 mod kqueue;
 #[cfg(evq_kqueue)]
+mod kqueue_proc;
+#[cfg(all(evq_kqueue, not(any(target_os = "netbsd", target_os = "openbsd"))))]
+mod kqueue_signals;
+#[cfg(evq_kqueue)]
+mod kqueue_timer;
+#[cfg(evq_kqueue)]
 mod registrations;
+#[cfg(evq_kqueue)]
+mod source_queue;
 #[cfg(evq_kqueue)]
 mod user_event;
 #[cfg(evq_kqueue)]
-pub(crate) use self::{kqueue::*, user_event::WakerFd};
+pub(crate) use self::{
+    kqueue::*, kqueue_proc::ChildFd, kqueue_timer::TimerFd, user_event::WakerFd,
+};
+// NetBSD and OpenBSD define the sigset operations inline only, which
+// bindgen cannot bind: no Signals there yet.
+#[cfg(all(evq_kqueue, not(any(target_os = "netbsd", target_os = "openbsd"))))]
+pub(crate) use self::kqueue_signals::SignalFd;
 
 /// The backend every build has; the only one without the `io-uring`
 /// feature.

@@ -9,6 +9,7 @@ use std::os::fd::RawFd;
 pub(crate) trait MinusOneIsError: Copy + PartialEq + From<i8> {}
 
 impl MinusOneIsError for i32 {}
+impl MinusOneIsError for i64 {}
 impl MinusOneIsError for isize {}
 
 /// Passes `ret` through, or turns `-1` into the `errno` of the call named

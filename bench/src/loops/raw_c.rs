@@ -26,6 +26,7 @@ extern "C" {
     fn evqb_loop_events(event_loop: *const CLoop) -> *const libc::epoll_event;
     fn evqb_ctl(event_loop: *mut CLoop, op: c_int, fd: c_int, events: u32, token: u64) -> c_int;
     fn evqb_wait(event_loop: *mut CLoop, timeout_ms: c_int) -> c_int;
+    fn evqb_wait_timespec(event_loop: *mut CLoop, sec: libc::c_long, nsec: libc::c_long) -> c_int;
     fn evqb_waker_new(event_loop: *mut CLoop, token: u64) -> *mut CWaker;
     fn evqb_waker_free(waker: *mut CWaker);
     fn evqb_wake(waker: *mut CWaker) -> c_int;
@@ -150,9 +151,18 @@ impl EventLoop for RawC {
         timeout: Option<Duration>,
         mut on_event: F,
     ) -> io::Result<usize> {
-        // SAFETY: `ptr` is a live loop.
-        let n =
-            check(unsafe { evqb_wait(self.ptr.as_ptr(), super::timeout_ms(timeout)) })? as usize;
+        let n = match timeout {
+            // The floor for timeout precision: epoll_pwait2, to the
+            // nanosecond. (Only the precision command waits this way.)
+            Some(t) if !t.is_zero() => {
+                let sec = t.as_secs().min(libc::c_long::MAX as u64) as libc::c_long;
+                let nsec = libc::c_long::from(t.subsec_nanos() as i32);
+                // SAFETY: `ptr` is a live loop.
+                check(unsafe { evqb_wait_timespec(self.ptr.as_ptr(), sec, nsec) })?
+            }
+            // SAFETY: `ptr` is a live loop.
+            _ => check(unsafe { evqb_wait(self.ptr.as_ptr(), super::timeout_ms(timeout)) })?,
+        } as usize;
         debug_assert!(n <= self.capacity);
         for i in 0..n {
             // SAFETY: evqb_wait filled the first `n <= capacity` entries of

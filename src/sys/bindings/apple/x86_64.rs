@@ -4,17 +4,24 @@
 
 pub const EVFILT_READ: i32 = -1;
 pub const EVFILT_WRITE: i32 = -2;
+pub const EVFILT_PROC: i32 = -5;
+pub const EVFILT_SIGNAL: i32 = -6;
+pub const EVFILT_TIMER: i32 = -7;
 pub const EVFILT_USER: i32 = -10;
 pub const EV_ADD: u32 = 1;
 pub const EV_DELETE: u32 = 2;
 pub const EV_ENABLE: u32 = 4;
 pub const EV_DISABLE: u32 = 8;
+pub const EV_ONESHOT: u32 = 16;
 pub const EV_CLEAR: u32 = 32;
 pub const EV_RECEIPT: u32 = 64;
 pub const EV_DISPATCH: u32 = 128;
 pub const EV_EOF: u32 = 32768;
 pub const EV_ERROR: u32 = 16384;
 pub const NOTE_TRIGGER: u32 = 16777216;
+pub const NOTE_EXIT: u32 = 2147483648;
+pub const NOTE_USECONDS: u32 = 2;
+pub const NOTE_NSECONDS: u32 = 4;
 pub const SOCK_STREAM: u32 = 1;
 pub const SOCK_DGRAM: u32 = 2;
 pub const SO_REUSEADDR: u32 = 4;
@@ -32,16 +39,57 @@ pub const F_SETFD: u32 = 2;
 pub const F_GETFL: u32 = 3;
 pub const F_SETFL: u32 = 4;
 pub const FD_CLOEXEC: u32 = 1;
+pub const SIGHUP: u32 = 1;
+pub const SIGINT: u32 = 2;
+pub const SIGQUIT: u32 = 3;
+pub const SIGILL: u32 = 4;
+pub const SIGTRAP: u32 = 5;
+pub const SIGABRT: u32 = 6;
+pub const SIGIOT: u32 = 6;
+pub const SIGEMT: u32 = 7;
+pub const SIGFPE: u32 = 8;
+pub const SIGKILL: u32 = 9;
+pub const SIGBUS: u32 = 10;
+pub const SIGSEGV: u32 = 11;
+pub const SIGSYS: u32 = 12;
+pub const SIGPIPE: u32 = 13;
+pub const SIGALRM: u32 = 14;
+pub const SIGTERM: u32 = 15;
+pub const SIGURG: u32 = 16;
+pub const SIGSTOP: u32 = 17;
+pub const SIGTSTP: u32 = 18;
+pub const SIGCONT: u32 = 19;
+pub const SIGCHLD: u32 = 20;
+pub const SIGTTIN: u32 = 21;
+pub const SIGTTOU: u32 = 22;
+pub const SIGIO: u32 = 23;
+pub const SIGXCPU: u32 = 24;
+pub const SIGXFSZ: u32 = 25;
+pub const SIGVTALRM: u32 = 26;
+pub const SIGPROF: u32 = 27;
+pub const SIGWINCH: u32 = 28;
+pub const SIGINFO: u32 = 29;
+pub const SIGUSR1: u32 = 30;
+pub const SIGUSR2: u32 = 31;
+pub const SIG_BLOCK: u32 = 1;
+pub const SIG_UNBLOCK: u32 = 2;
+pub const SIG_SETMASK: u32 = 3;
+pub const SIGSTKSZ: u32 = 131072;
+pub const WNOHANG: u32 = 1;
 pub const EBADF: u32 = 9;
 pub const EINPROGRESS: u32 = 36;
 pub type __uint8_t = ::core::ffi::c_uchar;
 pub type __uint16_t = ::core::ffi::c_ushort;
+pub type __int32_t = ::core::ffi::c_int;
 pub type __uint32_t = ::core::ffi::c_uint;
 pub type __int64_t = ::core::ffi::c_longlong;
 pub type __darwin_socklen_t = __uint32_t;
 pub type __darwin_time_t = ::core::ffi::c_long;
+pub type __darwin_pid_t = __int32_t;
+pub type __darwin_sigset_t = __uint32_t;
 pub type in_addr_t = __uint32_t;
 pub type in_port_t = __uint16_t;
+pub type pid_t = __darwin_pid_t;
 #[repr(C, packed(4))]
 #[derive(Debug, Copy, Clone)]
 pub struct kevent {
@@ -307,6 +355,45 @@ extern "C" {
 }
 extern "C" {
     pub fn getdtablesize() -> ::core::ffi::c_int;
+}
+pub type sigset_t = __darwin_sigset_t;
+extern "C" {
+    pub fn kill(arg1: pid_t, arg2: ::core::ffi::c_int) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn pthread_sigmask(
+        arg1: ::core::ffi::c_int,
+        arg2: *const sigset_t,
+        arg3: *mut sigset_t,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn sigaddset(
+        arg1: *mut sigset_t,
+        arg2: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn sigdelset(
+        arg1: *mut sigset_t,
+        arg2: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn sigemptyset(arg1: *mut sigset_t) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn sigismember(
+        arg1: *const sigset_t,
+        arg2: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn waitpid(
+        arg1: pid_t,
+        arg2: *mut ::core::ffi::c_int,
+        arg3: ::core::ffi::c_int,
+    ) -> pid_t;
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]

@@ -154,6 +154,8 @@ pub const PROT_WRITE: u32 = 2;
 pub const MAP_SHARED: u32 = 1;
 pub const __NR_io_uring_setup: u32 = 425;
 pub const __NR_io_uring_enter: u32 = 426;
+pub const SYS_epoll_pwait2: u32 = 441;
+pub const SYS_pidfd_open: u32 = 434;
 pub const EPERM: u32 = 1;
 pub const EBADF: u32 = 9;
 pub const EINVAL: u32 = 22;
@@ -166,8 +168,99 @@ pub const POLLOUT: u32 = 4;
 pub const POLLRDHUP: u32 = 8192;
 pub const POLLERR: u32 = 8;
 pub const POLLHUP: u32 = 16;
+pub const CLOCK_MONOTONIC: u32 = 1;
+pub const SIGINT: u32 = 2;
+pub const SIGILL: u32 = 4;
+pub const SIGABRT: u32 = 6;
+pub const SIGFPE: u32 = 8;
+pub const SIGSEGV: u32 = 11;
+pub const SIGTERM: u32 = 15;
+pub const SIGHUP: u32 = 1;
+pub const SIGQUIT: u32 = 3;
+pub const SIGTRAP: u32 = 5;
+pub const SIGKILL: u32 = 9;
+pub const SIGPIPE: u32 = 13;
+pub const SIGALRM: u32 = 14;
+pub const SIGIOT: u32 = 6;
+pub const SIGSTKFLT: u32 = 16;
+pub const SIGPWR: u32 = 30;
+pub const SIGBUS: u32 = 7;
+pub const SIGSYS: u32 = 31;
+pub const SIGURG: u32 = 23;
+pub const SIGSTOP: u32 = 19;
+pub const SIGTSTP: u32 = 20;
+pub const SIGCONT: u32 = 18;
+pub const SIGCHLD: u32 = 17;
+pub const SIGTTIN: u32 = 21;
+pub const SIGTTOU: u32 = 22;
+pub const SIGPOLL: u32 = 29;
+pub const SIGXFSZ: u32 = 25;
+pub const SIGXCPU: u32 = 24;
+pub const SIGVTALRM: u32 = 26;
+pub const SIGPROF: u32 = 27;
+pub const SIGUSR1: u32 = 10;
+pub const SIGUSR2: u32 = 12;
+pub const SIGWINCH: u32 = 28;
+pub const SIGIO: u32 = 29;
+pub const SIGCLD: u32 = 17;
+pub const SIG_BLOCK: u32 = 0;
+pub const SIG_UNBLOCK: u32 = 1;
+pub const SIG_SETMASK: u32 = 2;
+pub const SIGSTKSZ: u32 = 16384;
+pub const WNOHANG: u32 = 1;
+pub const WEXITED: u32 = 4;
+pub const WNOWAIT: u32 = 16777216;
+pub type __uint32_t = ::core::ffi::c_uint;
+pub type __uid_t = ::core::ffi::c_uint;
 pub type __off_t = ::core::ffi::c_long;
+pub type __pid_t = ::core::ffi::c_int;
+pub type __clock_t = ::core::ffi::c_long;
+pub type __id_t = ::core::ffi::c_uint;
+pub type __time_t = ::core::ffi::c_long;
+pub type __clockid_t = ::core::ffi::c_int;
+pub type __syscall_slong_t = ::core::ffi::c_long;
 pub type __socklen_t = ::core::ffi::c_uint;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct __sigset_t {
+    pub __val: [::core::ffi::c_ulong; 16usize],
+}
+#[test]
+fn bindgen_test_layout___sigset_t() {
+    const UNINIT: ::core::mem::MaybeUninit<__sigset_t> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<__sigset_t>(), 128usize, "Size of __sigset_t");
+    assert_eq!(::core::mem::align_of::<__sigset_t>(), 8usize, "Alignment of __sigset_t");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__val) as usize - ptr as usize },
+        0usize,
+        "Offset of field: __sigset_t::__val",
+    );
+}
+pub type sigset_t = __sigset_t;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct timespec {
+    pub tv_sec: __time_t,
+    pub tv_nsec: __syscall_slong_t,
+}
+#[test]
+fn bindgen_test_layout_timespec() {
+    const UNINIT: ::core::mem::MaybeUninit<timespec> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<timespec>(), 16usize, "Size of timespec");
+    assert_eq!(::core::mem::align_of::<timespec>(), 8usize, "Alignment of timespec");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).tv_sec) as usize - ptr as usize },
+        0usize,
+        "Offset of field: timespec::tv_sec",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).tv_nsec) as usize - ptr as usize },
+        8usize,
+        "Offset of field: timespec::tv_nsec",
+    );
+}
 pub const EPOLL_CLOEXEC: ::core::ffi::c_uint = 524288;
 pub const EPOLLIN: EPOLL_EVENTS = 1;
 pub const EPOLLPRI: EPOLL_EVENTS = 2;
@@ -1593,6 +1686,717 @@ extern "C" {
         __fds: *mut pollfd,
         __nfds: nfds_t,
         __timeout: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct itimerspec {
+    pub it_interval: timespec,
+    pub it_value: timespec,
+}
+#[test]
+fn bindgen_test_layout_itimerspec() {
+    const UNINIT: ::core::mem::MaybeUninit<itimerspec> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<itimerspec>(), 32usize, "Size of itimerspec");
+    assert_eq!(::core::mem::align_of::<itimerspec>(), 8usize, "Alignment of itimerspec");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).it_interval) as usize - ptr as usize },
+        0usize,
+        "Offset of field: itimerspec::it_interval",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).it_value) as usize - ptr as usize },
+        16usize,
+        "Offset of field: itimerspec::it_value",
+    );
+}
+pub const TFD_CLOEXEC: ::core::ffi::c_uint = 524288;
+pub const TFD_NONBLOCK: ::core::ffi::c_uint = 2048;
+extern "C" {
+    pub fn timerfd_create(
+        __clock_id: __clockid_t,
+        __flags: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn timerfd_settime(
+        __ufd: ::core::ffi::c_int,
+        __flags: ::core::ffi::c_int,
+        __utmr: *const itimerspec,
+        __otmr: *mut itimerspec,
+    ) -> ::core::ffi::c_int;
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union sigval {
+    pub sival_int: ::core::ffi::c_int,
+    pub sival_ptr: *mut ::core::ffi::c_void,
+}
+#[test]
+fn bindgen_test_layout_sigval() {
+    const UNINIT: ::core::mem::MaybeUninit<sigval> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<sigval>(), 8usize, "Size of sigval");
+    assert_eq!(::core::mem::align_of::<sigval>(), 8usize, "Alignment of sigval");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sival_int) as usize - ptr as usize },
+        0usize,
+        "Offset of field: sigval::sival_int",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sival_ptr) as usize - ptr as usize },
+        0usize,
+        "Offset of field: sigval::sival_ptr",
+    );
+}
+pub type __sigval_t = sigval;
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct siginfo_t {
+    pub si_signo: ::core::ffi::c_int,
+    pub si_errno: ::core::ffi::c_int,
+    pub si_code: ::core::ffi::c_int,
+    pub __pad0: ::core::ffi::c_int,
+    pub _sifields: siginfo_t__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union siginfo_t__bindgen_ty_1 {
+    pub _pad: [::core::ffi::c_int; 28usize],
+    pub _kill: siginfo_t__bindgen_ty_1__bindgen_ty_1,
+    pub _timer: siginfo_t__bindgen_ty_1__bindgen_ty_2,
+    pub _rt: siginfo_t__bindgen_ty_1__bindgen_ty_3,
+    pub _sigchld: siginfo_t__bindgen_ty_1__bindgen_ty_4,
+    pub _sigfault: siginfo_t__bindgen_ty_1__bindgen_ty_5,
+    pub _sigpoll: siginfo_t__bindgen_ty_1__bindgen_ty_6,
+    pub _sigsys: siginfo_t__bindgen_ty_1__bindgen_ty_7,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_1 {
+    pub si_pid: __pid_t,
+    pub si_uid: __uid_t,
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t__bindgen_ty_1__bindgen_ty_1> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_1>(),
+        8usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_1>(),
+        4usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_pid) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1::si_pid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_uid) as usize - ptr as usize },
+        4usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1::si_uid",
+    );
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_2 {
+    pub si_tid: ::core::ffi::c_int,
+    pub si_overrun: ::core::ffi::c_int,
+    pub si_sigval: __sigval_t,
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_2() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t__bindgen_ty_1__bindgen_ty_2> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_2>(),
+        16usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_2",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_2>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_2",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_tid) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_2::si_tid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_overrun) as usize - ptr as usize },
+        4usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_2::si_overrun",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_sigval) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_2::si_sigval",
+    );
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_3 {
+    pub si_pid: __pid_t,
+    pub si_uid: __uid_t,
+    pub si_sigval: __sigval_t,
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_3() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t__bindgen_ty_1__bindgen_ty_3> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_3>(),
+        16usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_3",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_3>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_3",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_pid) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_3::si_pid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_uid) as usize - ptr as usize },
+        4usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_3::si_uid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_sigval) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_3::si_sigval",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_4 {
+    pub si_pid: __pid_t,
+    pub si_uid: __uid_t,
+    pub si_status: ::core::ffi::c_int,
+    pub si_utime: __clock_t,
+    pub si_stime: __clock_t,
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_4() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t__bindgen_ty_1__bindgen_ty_4> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_4>(),
+        32usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_4",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_4>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_4",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_pid) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_4::si_pid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_uid) as usize - ptr as usize },
+        4usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_4::si_uid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_status) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_4::si_status",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_utime) as usize - ptr as usize },
+        16usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_4::si_utime",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_stime) as usize - ptr as usize },
+        24usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_4::si_stime",
+    );
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_5 {
+    pub si_addr: *mut ::core::ffi::c_void,
+    pub si_addr_lsb: ::core::ffi::c_short,
+    pub _bounds: siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1 {
+    pub _addr_bnd: siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1,
+    pub _pkey: __uint32_t,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1 {
+    pub _lower: *mut ::core::ffi::c_void,
+    pub _upper: *mut ::core::ffi::c_void,
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<
+        siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1,
+    > = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<
+            siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1,
+        >(),
+        16usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<
+            siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1,
+        >(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._lower) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1::_lower",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._upper) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1::_upper",
+    );
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<
+        siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1,
+    > = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1>(),
+        16usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._addr_bnd) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1::_addr_bnd",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._pkey) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1::_pkey",
+    );
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_5() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t__bindgen_ty_1__bindgen_ty_5> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_5>(),
+        32usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_5",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_5>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_5",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_addr) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_5::si_addr",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_addr_lsb) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_5::si_addr_lsb",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._bounds) as usize - ptr as usize },
+        16usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_5::_bounds",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_6 {
+    pub si_band: ::core::ffi::c_long,
+    pub si_fd: ::core::ffi::c_int,
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_6() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t__bindgen_ty_1__bindgen_ty_6> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_6>(),
+        16usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_6",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_6>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_6",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_band) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_6::si_band",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_fd) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_6::si_fd",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_7 {
+    pub _call_addr: *mut ::core::ffi::c_void,
+    pub _syscall: ::core::ffi::c_int,
+    pub _arch: ::core::ffi::c_uint,
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_7() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t__bindgen_ty_1__bindgen_ty_7> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_7>(),
+        16usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_7",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_7>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_7",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._call_addr) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_7::_call_addr",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._syscall) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_7::_syscall",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._arch) as usize - ptr as usize },
+        12usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_7::_arch",
+    );
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t__bindgen_ty_1> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1>(),
+        112usize,
+        "Size of siginfo_t__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._pad) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1::_pad",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._kill) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1::_kill",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._timer) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1::_timer",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._rt) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1::_rt",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._sigchld) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1::_sigchld",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._sigfault) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1::_sigfault",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._sigpoll) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1::_sigpoll",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._sigsys) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1::_sigsys",
+    );
+}
+#[test]
+fn bindgen_test_layout_siginfo_t() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<siginfo_t>(), 128usize, "Size of siginfo_t");
+    assert_eq!(::core::mem::align_of::<siginfo_t>(), 8usize, "Alignment of siginfo_t");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_signo) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t::si_signo",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_errno) as usize - ptr as usize },
+        4usize,
+        "Offset of field: siginfo_t::si_errno",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_code) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t::si_code",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__pad0) as usize - ptr as usize },
+        12usize,
+        "Offset of field: siginfo_t::__pad0",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr)._sifields) as usize - ptr as usize },
+        16usize,
+        "Offset of field: siginfo_t::_sifields",
+    );
+}
+extern "C" {
+    pub fn kill(__pid: __pid_t, __sig: ::core::ffi::c_int) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn sigemptyset(__set: *mut sigset_t) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn sigaddset(
+        __set: *mut sigset_t,
+        __signo: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn sigdelset(
+        __set: *mut sigset_t,
+        __signo: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn sigismember(
+        __set: *const sigset_t,
+        __signo: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn pthread_sigmask(
+        __how: ::core::ffi::c_int,
+        __newmask: *const __sigset_t,
+        __oldmask: *mut __sigset_t,
+    ) -> ::core::ffi::c_int;
+}
+pub const SFD_CLOEXEC: ::core::ffi::c_uint = 524288;
+pub const SFD_NONBLOCK: ::core::ffi::c_uint = 2048;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct signalfd_siginfo {
+    pub ssi_signo: u32,
+    pub ssi_errno: i32,
+    pub ssi_code: i32,
+    pub ssi_pid: u32,
+    pub ssi_uid: u32,
+    pub ssi_fd: i32,
+    pub ssi_tid: u32,
+    pub ssi_band: u32,
+    pub ssi_overrun: u32,
+    pub ssi_trapno: u32,
+    pub ssi_status: i32,
+    pub ssi_int: i32,
+    pub ssi_ptr: u64,
+    pub ssi_utime: u64,
+    pub ssi_stime: u64,
+    pub ssi_addr: u64,
+    pub ssi_addr_lsb: u16,
+    pub __pad2: u16,
+    pub ssi_syscall: i32,
+    pub ssi_call_addr: u64,
+    pub ssi_arch: u32,
+    pub __pad: [u8; 28usize],
+}
+#[test]
+fn bindgen_test_layout_signalfd_siginfo() {
+    const UNINIT: ::core::mem::MaybeUninit<signalfd_siginfo> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<signalfd_siginfo>(),
+        128usize,
+        "Size of signalfd_siginfo",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<signalfd_siginfo>(),
+        8usize,
+        "Alignment of signalfd_siginfo",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_signo) as usize - ptr as usize },
+        0usize,
+        "Offset of field: signalfd_siginfo::ssi_signo",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_errno) as usize - ptr as usize },
+        4usize,
+        "Offset of field: signalfd_siginfo::ssi_errno",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_code) as usize - ptr as usize },
+        8usize,
+        "Offset of field: signalfd_siginfo::ssi_code",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_pid) as usize - ptr as usize },
+        12usize,
+        "Offset of field: signalfd_siginfo::ssi_pid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_uid) as usize - ptr as usize },
+        16usize,
+        "Offset of field: signalfd_siginfo::ssi_uid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_fd) as usize - ptr as usize },
+        20usize,
+        "Offset of field: signalfd_siginfo::ssi_fd",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_tid) as usize - ptr as usize },
+        24usize,
+        "Offset of field: signalfd_siginfo::ssi_tid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_band) as usize - ptr as usize },
+        28usize,
+        "Offset of field: signalfd_siginfo::ssi_band",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_overrun) as usize - ptr as usize },
+        32usize,
+        "Offset of field: signalfd_siginfo::ssi_overrun",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_trapno) as usize - ptr as usize },
+        36usize,
+        "Offset of field: signalfd_siginfo::ssi_trapno",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_status) as usize - ptr as usize },
+        40usize,
+        "Offset of field: signalfd_siginfo::ssi_status",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_int) as usize - ptr as usize },
+        44usize,
+        "Offset of field: signalfd_siginfo::ssi_int",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_ptr) as usize - ptr as usize },
+        48usize,
+        "Offset of field: signalfd_siginfo::ssi_ptr",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_utime) as usize - ptr as usize },
+        56usize,
+        "Offset of field: signalfd_siginfo::ssi_utime",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_stime) as usize - ptr as usize },
+        64usize,
+        "Offset of field: signalfd_siginfo::ssi_stime",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_addr) as usize - ptr as usize },
+        72usize,
+        "Offset of field: signalfd_siginfo::ssi_addr",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_addr_lsb) as usize - ptr as usize },
+        80usize,
+        "Offset of field: signalfd_siginfo::ssi_addr_lsb",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__pad2) as usize - ptr as usize },
+        82usize,
+        "Offset of field: signalfd_siginfo::__pad2",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_syscall) as usize - ptr as usize },
+        84usize,
+        "Offset of field: signalfd_siginfo::ssi_syscall",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_call_addr) as usize - ptr as usize },
+        88usize,
+        "Offset of field: signalfd_siginfo::ssi_call_addr",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_arch) as usize - ptr as usize },
+        96usize,
+        "Offset of field: signalfd_siginfo::ssi_arch",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__pad) as usize - ptr as usize },
+        100usize,
+        "Offset of field: signalfd_siginfo::__pad",
+    );
+}
+extern "C" {
+    pub fn signalfd(
+        __fd: ::core::ffi::c_int,
+        __mask: *const sigset_t,
+        __flags: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+pub const P_ALL: idtype_t = 0;
+pub const P_PID: idtype_t = 1;
+pub const P_PGID: idtype_t = 2;
+pub const P_PIDFD: idtype_t = 3;
+pub type idtype_t = ::core::ffi::c_uint;
+extern "C" {
+    pub fn waitpid(
+        __pid: __pid_t,
+        __stat_loc: *mut ::core::ffi::c_int,
+        __options: ::core::ffi::c_int,
+    ) -> __pid_t;
+}
+extern "C" {
+    pub fn waitid(
+        __idtype: idtype_t,
+        __id: __id_t,
+        __infop: *mut siginfo_t,
+        __options: ::core::ffi::c_int,
     ) -> ::core::ffi::c_int;
 }
 #[repr(C)]

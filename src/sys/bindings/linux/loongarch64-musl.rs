@@ -198,6 +198,8 @@ pub const PROT_READ: u32 = 1;
 pub const PROT_WRITE: u32 = 2;
 pub const __NR_io_uring_setup: u32 = 425;
 pub const __NR_io_uring_enter: u32 = 426;
+pub const SYS_pidfd_open: u32 = 434;
+pub const SYS_epoll_pwait2: u32 = 441;
 pub const EPERM: u32 = 1;
 pub const EBADF: u32 = 9;
 pub const EINVAL: u32 = 22;
@@ -210,7 +212,99 @@ pub const POLLOUT: u32 = 4;
 pub const POLLERR: u32 = 8;
 pub const POLLHUP: u32 = 16;
 pub const POLLRDHUP: u32 = 8192;
+pub const CLOCK_MONOTONIC: u32 = 1;
+pub const TFD_NONBLOCK: u32 = 2048;
+pub const TFD_CLOEXEC: u32 = 524288;
+pub const SIG_BLOCK: u32 = 0;
+pub const SIG_UNBLOCK: u32 = 1;
+pub const SIG_SETMASK: u32 = 2;
+pub const SIGSTKSZ: u32 = 16384;
+pub const SIGHUP: u32 = 1;
+pub const SIGINT: u32 = 2;
+pub const SIGQUIT: u32 = 3;
+pub const SIGILL: u32 = 4;
+pub const SIGTRAP: u32 = 5;
+pub const SIGABRT: u32 = 6;
+pub const SIGIOT: u32 = 6;
+pub const SIGBUS: u32 = 7;
+pub const SIGFPE: u32 = 8;
+pub const SIGKILL: u32 = 9;
+pub const SIGUSR1: u32 = 10;
+pub const SIGSEGV: u32 = 11;
+pub const SIGUSR2: u32 = 12;
+pub const SIGPIPE: u32 = 13;
+pub const SIGALRM: u32 = 14;
+pub const SIGTERM: u32 = 15;
+pub const SIGSTKFLT: u32 = 16;
+pub const SIGCHLD: u32 = 17;
+pub const SIGCONT: u32 = 18;
+pub const SIGSTOP: u32 = 19;
+pub const SIGTSTP: u32 = 20;
+pub const SIGTTIN: u32 = 21;
+pub const SIGTTOU: u32 = 22;
+pub const SIGURG: u32 = 23;
+pub const SIGXCPU: u32 = 24;
+pub const SIGXFSZ: u32 = 25;
+pub const SIGVTALRM: u32 = 26;
+pub const SIGPROF: u32 = 27;
+pub const SIGWINCH: u32 = 28;
+pub const SIGIO: u32 = 29;
+pub const SIGPOLL: u32 = 29;
+pub const SIGPWR: u32 = 30;
+pub const SIGSYS: u32 = 31;
+pub const SIGUNUSED: u32 = 31;
+pub const SFD_CLOEXEC: u32 = 524288;
+pub const SFD_NONBLOCK: u32 = 2048;
+pub const WNOHANG: u32 = 1;
+pub const WEXITED: u32 = 4;
+pub const WNOWAIT: u32 = 16777216;
+pub type time_t = ::core::ffi::c_long;
 pub type off_t = ::core::ffi::c_long;
+pub type clock_t = ::core::ffi::c_long;
+pub type pid_t = ::core::ffi::c_int;
+pub type id_t = ::core::ffi::c_uint;
+pub type uid_t = ::core::ffi::c_uint;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct timespec {
+    pub tv_sec: time_t,
+    pub tv_nsec: ::core::ffi::c_long,
+}
+#[test]
+fn bindgen_test_layout_timespec() {
+    const UNINIT: ::core::mem::MaybeUninit<timespec> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<timespec>(), 16usize, "Size of timespec");
+    assert_eq!(::core::mem::align_of::<timespec>(), 8usize, "Alignment of timespec");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).tv_sec) as usize - ptr as usize },
+        0usize,
+        "Offset of field: timespec::tv_sec",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).tv_nsec) as usize - ptr as usize },
+        8usize,
+        "Offset of field: timespec::tv_nsec",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct __sigset_t {
+    pub __bits: [::core::ffi::c_ulong; 16usize],
+}
+#[test]
+fn bindgen_test_layout___sigset_t() {
+    const UNINIT: ::core::mem::MaybeUninit<__sigset_t> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<__sigset_t>(), 128usize, "Size of __sigset_t");
+    assert_eq!(::core::mem::align_of::<__sigset_t>(), 8usize, "Alignment of __sigset_t");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__bits) as usize - ptr as usize },
+        0usize,
+        "Offset of field: __sigset_t::__bits",
+    );
+}
+pub type sigset_t = __sigset_t;
 extern "C" {
     pub fn fcntl(
         arg1: ::core::ffi::c_int,
@@ -1540,6 +1634,748 @@ extern "C" {
         arg1: *mut pollfd,
         arg2: nfds_t,
         arg3: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct itimerspec {
+    pub it_interval: timespec,
+    pub it_value: timespec,
+}
+#[test]
+fn bindgen_test_layout_itimerspec() {
+    const UNINIT: ::core::mem::MaybeUninit<itimerspec> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<itimerspec>(), 32usize, "Size of itimerspec");
+    assert_eq!(::core::mem::align_of::<itimerspec>(), 8usize, "Alignment of itimerspec");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).it_interval) as usize - ptr as usize },
+        0usize,
+        "Offset of field: itimerspec::it_interval",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).it_value) as usize - ptr as usize },
+        16usize,
+        "Offset of field: itimerspec::it_value",
+    );
+}
+extern "C" {
+    pub fn timerfd_create(
+        arg1: ::core::ffi::c_int,
+        arg2: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn timerfd_settime(
+        arg1: ::core::ffi::c_int,
+        arg2: ::core::ffi::c_int,
+        arg3: *const itimerspec,
+        arg4: *mut itimerspec,
+    ) -> ::core::ffi::c_int;
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union sigval {
+    pub sival_int: ::core::ffi::c_int,
+    pub sival_ptr: *mut ::core::ffi::c_void,
+}
+#[test]
+fn bindgen_test_layout_sigval() {
+    const UNINIT: ::core::mem::MaybeUninit<sigval> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<sigval>(), 8usize, "Size of sigval");
+    assert_eq!(::core::mem::align_of::<sigval>(), 8usize, "Alignment of sigval");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sival_int) as usize - ptr as usize },
+        0usize,
+        "Offset of field: sigval::sival_int",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).sival_ptr) as usize - ptr as usize },
+        0usize,
+        "Offset of field: sigval::sival_ptr",
+    );
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct siginfo_t {
+    pub si_signo: ::core::ffi::c_int,
+    pub si_errno: ::core::ffi::c_int,
+    pub si_code: ::core::ffi::c_int,
+    pub __si_fields: siginfo_t__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union siginfo_t__bindgen_ty_1 {
+    pub __pad: [::core::ffi::c_char; 112usize],
+    pub __si_common: siginfo_t__bindgen_ty_1__bindgen_ty_1,
+    pub __sigfault: siginfo_t__bindgen_ty_1__bindgen_ty_2,
+    pub __sigpoll: siginfo_t__bindgen_ty_1__bindgen_ty_3,
+    pub __sigsys: siginfo_t__bindgen_ty_1__bindgen_ty_4,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_1 {
+    pub __first: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+    pub __second: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
+    pub __piduid: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+    pub __timer: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
+    pub si_pid: pid_t,
+    pub si_uid: uid_t,
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<
+        siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+    > = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<
+            siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+        >(),
+        8usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<
+            siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+        >(),
+        4usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_pid) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::si_pid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_uid) as usize - ptr as usize },
+        4usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::si_uid",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2 {
+    pub si_timerid: ::core::ffi::c_int,
+    pub si_overrun: ::core::ffi::c_int,
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2() {
+    const UNINIT: ::core::mem::MaybeUninit<
+        siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2,
+    > = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<
+            siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2,
+        >(),
+        8usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<
+            siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2,
+        >(),
+        4usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_timerid) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2::si_timerid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_overrun) as usize - ptr as usize },
+        4usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2::si_overrun",
+    );
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<
+        siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+    > = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1>(),
+        8usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1>(),
+        4usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__piduid) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::__piduid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__timer) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::__timer",
+    );
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2 {
+    pub si_value: sigval,
+    pub __sigchld: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1 {
+    pub si_status: ::core::ffi::c_int,
+    pub si_utime: clock_t,
+    pub si_stime: clock_t,
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<
+        siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1,
+    > = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<
+            siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1,
+        >(),
+        24usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<
+            siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1,
+        >(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_status) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1::si_status",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_utime) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1::si_utime",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_stime) as usize - ptr as usize },
+        16usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1::si_stime",
+    );
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2() {
+    const UNINIT: ::core::mem::MaybeUninit<
+        siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2,
+    > = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2>(),
+        24usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_value) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2::si_value",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__sigchld) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2::__sigchld",
+    );
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t__bindgen_ty_1__bindgen_ty_1> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_1>(),
+        32usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_1>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__first) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1::__first",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__second) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_1::__second",
+    );
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_2 {
+    pub si_addr: *mut ::core::ffi::c_void,
+    pub si_addr_lsb: ::core::ffi::c_short,
+    pub __first: siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1 {
+    pub __addr_bnd: siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1__bindgen_ty_1,
+    pub si_pkey: ::core::ffi::c_uint,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1__bindgen_ty_1 {
+    pub si_lower: *mut ::core::ffi::c_void,
+    pub si_upper: *mut ::core::ffi::c_void,
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<
+        siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1__bindgen_ty_1,
+    > = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<
+            siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1__bindgen_ty_1,
+        >(),
+        16usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<
+            siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1__bindgen_ty_1,
+        >(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_lower) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1__bindgen_ty_1::si_lower",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_upper) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1__bindgen_ty_1::si_upper",
+    );
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<
+        siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1,
+    > = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1>(),
+        16usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__addr_bnd) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1::__addr_bnd",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_pkey) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1::si_pkey",
+    );
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_2() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t__bindgen_ty_1__bindgen_ty_2> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_2>(),
+        32usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_2",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_2>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_2",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_addr) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_2::si_addr",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_addr_lsb) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_2::si_addr_lsb",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__first) as usize - ptr as usize },
+        16usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_2::__first",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_3 {
+    pub si_band: ::core::ffi::c_long,
+    pub si_fd: ::core::ffi::c_int,
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_3() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t__bindgen_ty_1__bindgen_ty_3> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_3>(),
+        16usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_3",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_3>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_3",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_band) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_3::si_band",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_fd) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_3::si_fd",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct siginfo_t__bindgen_ty_1__bindgen_ty_4 {
+    pub si_call_addr: *mut ::core::ffi::c_void,
+    pub si_syscall: ::core::ffi::c_int,
+    pub si_arch: ::core::ffi::c_uint,
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1__bindgen_ty_4() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t__bindgen_ty_1__bindgen_ty_4> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1__bindgen_ty_4>(),
+        16usize,
+        "Size of siginfo_t__bindgen_ty_1__bindgen_ty_4",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1__bindgen_ty_4>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1__bindgen_ty_4",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_call_addr) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_4::si_call_addr",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_syscall) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_4::si_syscall",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_arch) as usize - ptr as usize },
+        12usize,
+        "Offset of field: siginfo_t__bindgen_ty_1__bindgen_ty_4::si_arch",
+    );
+}
+#[test]
+fn bindgen_test_layout_siginfo_t__bindgen_ty_1() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t__bindgen_ty_1> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<siginfo_t__bindgen_ty_1>(),
+        112usize,
+        "Size of siginfo_t__bindgen_ty_1",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<siginfo_t__bindgen_ty_1>(),
+        8usize,
+        "Alignment of siginfo_t__bindgen_ty_1",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__pad) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1::__pad",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__si_common) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1::__si_common",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__sigfault) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1::__sigfault",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__sigpoll) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1::__sigpoll",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__sigsys) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t__bindgen_ty_1::__sigsys",
+    );
+}
+#[test]
+fn bindgen_test_layout_siginfo_t() {
+    const UNINIT: ::core::mem::MaybeUninit<siginfo_t> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<siginfo_t>(), 128usize, "Size of siginfo_t");
+    assert_eq!(::core::mem::align_of::<siginfo_t>(), 8usize, "Alignment of siginfo_t");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_signo) as usize - ptr as usize },
+        0usize,
+        "Offset of field: siginfo_t::si_signo",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_errno) as usize - ptr as usize },
+        4usize,
+        "Offset of field: siginfo_t::si_errno",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).si_code) as usize - ptr as usize },
+        8usize,
+        "Offset of field: siginfo_t::si_code",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__si_fields) as usize - ptr as usize },
+        16usize,
+        "Offset of field: siginfo_t::__si_fields",
+    );
+}
+extern "C" {
+    pub fn kill(arg1: pid_t, arg2: ::core::ffi::c_int) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn sigemptyset(arg1: *mut sigset_t) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn sigaddset(
+        arg1: *mut sigset_t,
+        arg2: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn sigdelset(
+        arg1: *mut sigset_t,
+        arg2: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn sigismember(
+        arg1: *const sigset_t,
+        arg2: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn pthread_sigmask(
+        arg1: ::core::ffi::c_int,
+        arg2: *const sigset_t,
+        arg3: *mut sigset_t,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn signalfd(
+        arg1: ::core::ffi::c_int,
+        arg2: *const sigset_t,
+        arg3: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct signalfd_siginfo {
+    pub ssi_signo: u32,
+    pub ssi_errno: i32,
+    pub ssi_code: i32,
+    pub ssi_pid: u32,
+    pub ssi_uid: u32,
+    pub ssi_fd: i32,
+    pub ssi_tid: u32,
+    pub ssi_band: u32,
+    pub ssi_overrun: u32,
+    pub ssi_trapno: u32,
+    pub ssi_status: i32,
+    pub ssi_int: i32,
+    pub ssi_ptr: u64,
+    pub ssi_utime: u64,
+    pub ssi_stime: u64,
+    pub ssi_addr: u64,
+    pub ssi_addr_lsb: u16,
+    pub __pad2: u16,
+    pub ssi_syscall: i32,
+    pub ssi_call_addr: u64,
+    pub ssi_arch: u32,
+    pub __pad: [u8; 28usize],
+}
+#[test]
+fn bindgen_test_layout_signalfd_siginfo() {
+    const UNINIT: ::core::mem::MaybeUninit<signalfd_siginfo> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<signalfd_siginfo>(),
+        128usize,
+        "Size of signalfd_siginfo",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<signalfd_siginfo>(),
+        8usize,
+        "Alignment of signalfd_siginfo",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_signo) as usize - ptr as usize },
+        0usize,
+        "Offset of field: signalfd_siginfo::ssi_signo",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_errno) as usize - ptr as usize },
+        4usize,
+        "Offset of field: signalfd_siginfo::ssi_errno",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_code) as usize - ptr as usize },
+        8usize,
+        "Offset of field: signalfd_siginfo::ssi_code",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_pid) as usize - ptr as usize },
+        12usize,
+        "Offset of field: signalfd_siginfo::ssi_pid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_uid) as usize - ptr as usize },
+        16usize,
+        "Offset of field: signalfd_siginfo::ssi_uid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_fd) as usize - ptr as usize },
+        20usize,
+        "Offset of field: signalfd_siginfo::ssi_fd",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_tid) as usize - ptr as usize },
+        24usize,
+        "Offset of field: signalfd_siginfo::ssi_tid",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_band) as usize - ptr as usize },
+        28usize,
+        "Offset of field: signalfd_siginfo::ssi_band",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_overrun) as usize - ptr as usize },
+        32usize,
+        "Offset of field: signalfd_siginfo::ssi_overrun",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_trapno) as usize - ptr as usize },
+        36usize,
+        "Offset of field: signalfd_siginfo::ssi_trapno",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_status) as usize - ptr as usize },
+        40usize,
+        "Offset of field: signalfd_siginfo::ssi_status",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_int) as usize - ptr as usize },
+        44usize,
+        "Offset of field: signalfd_siginfo::ssi_int",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_ptr) as usize - ptr as usize },
+        48usize,
+        "Offset of field: signalfd_siginfo::ssi_ptr",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_utime) as usize - ptr as usize },
+        56usize,
+        "Offset of field: signalfd_siginfo::ssi_utime",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_stime) as usize - ptr as usize },
+        64usize,
+        "Offset of field: signalfd_siginfo::ssi_stime",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_addr) as usize - ptr as usize },
+        72usize,
+        "Offset of field: signalfd_siginfo::ssi_addr",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_addr_lsb) as usize - ptr as usize },
+        80usize,
+        "Offset of field: signalfd_siginfo::ssi_addr_lsb",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__pad2) as usize - ptr as usize },
+        82usize,
+        "Offset of field: signalfd_siginfo::__pad2",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_syscall) as usize - ptr as usize },
+        84usize,
+        "Offset of field: signalfd_siginfo::ssi_syscall",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_call_addr) as usize - ptr as usize },
+        88usize,
+        "Offset of field: signalfd_siginfo::ssi_call_addr",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).ssi_arch) as usize - ptr as usize },
+        96usize,
+        "Offset of field: signalfd_siginfo::ssi_arch",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__pad) as usize - ptr as usize },
+        100usize,
+        "Offset of field: signalfd_siginfo::__pad",
+    );
+}
+pub const P_ALL: idtype_t = 0;
+pub const P_PID: idtype_t = 1;
+pub const P_PGID: idtype_t = 2;
+pub const P_PIDFD: idtype_t = 3;
+pub type idtype_t = ::core::ffi::c_uint;
+extern "C" {
+    pub fn waitpid(
+        arg1: pid_t,
+        arg2: *mut ::core::ffi::c_int,
+        arg3: ::core::ffi::c_int,
+    ) -> pid_t;
+}
+extern "C" {
+    pub fn waitid(
+        arg1: idtype_t,
+        arg2: id_t,
+        arg3: *mut siginfo_t,
+        arg4: ::core::ffi::c_int,
     ) -> ::core::ffi::c_int;
 }
 #[repr(C)]

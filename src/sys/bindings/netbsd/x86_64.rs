@@ -4,17 +4,24 @@
 
 pub const EVFILT_READ: u32 = 0;
 pub const EVFILT_WRITE: u32 = 1;
+pub const EVFILT_PROC: u32 = 4;
+pub const EVFILT_SIGNAL: u32 = 5;
+pub const EVFILT_TIMER: u32 = 6;
 pub const EVFILT_USER: u32 = 8;
 pub const EV_ADD: u32 = 1;
 pub const EV_DELETE: u32 = 2;
 pub const EV_ENABLE: u32 = 4;
 pub const EV_DISABLE: u32 = 8;
+pub const EV_ONESHOT: u32 = 16;
 pub const EV_CLEAR: u32 = 32;
 pub const EV_RECEIPT: u32 = 64;
 pub const EV_DISPATCH: u32 = 128;
 pub const EV_EOF: u32 = 32768;
 pub const EV_ERROR: u32 = 16384;
 pub const NOTE_TRIGGER: u32 = 16777216;
+pub const NOTE_EXIT: u32 = 2147483648;
+pub const NOTE_USECONDS: u32 = 2;
+pub const NOTE_NSECONDS: u32 = 3;
 pub const SOCK_STREAM: u32 = 1;
 pub const SOCK_DGRAM: u32 = 2;
 pub const SOCK_CLOEXEC: u32 = 268435456;
@@ -34,15 +41,57 @@ pub const F_SETFD: u32 = 2;
 pub const F_GETFL: u32 = 3;
 pub const F_SETFL: u32 = 4;
 pub const FD_CLOEXEC: u32 = 1;
+pub const SIGHUP: u32 = 1;
+pub const SIGINT: u32 = 2;
+pub const SIGQUIT: u32 = 3;
+pub const SIGILL: u32 = 4;
+pub const SIGTRAP: u32 = 5;
+pub const SIGABRT: u32 = 6;
+pub const SIGIOT: u32 = 6;
+pub const SIGEMT: u32 = 7;
+pub const SIGFPE: u32 = 8;
+pub const SIGKILL: u32 = 9;
+pub const SIGBUS: u32 = 10;
+pub const SIGSEGV: u32 = 11;
+pub const SIGSYS: u32 = 12;
+pub const SIGPIPE: u32 = 13;
+pub const SIGALRM: u32 = 14;
+pub const SIGTERM: u32 = 15;
+pub const SIGURG: u32 = 16;
+pub const SIGSTOP: u32 = 17;
+pub const SIGTSTP: u32 = 18;
+pub const SIGCONT: u32 = 19;
+pub const SIGCHLD: u32 = 20;
+pub const SIGTTIN: u32 = 21;
+pub const SIGTTOU: u32 = 22;
+pub const SIGIO: u32 = 23;
+pub const SIGXCPU: u32 = 24;
+pub const SIGXFSZ: u32 = 25;
+pub const SIGVTALRM: u32 = 26;
+pub const SIGPROF: u32 = 27;
+pub const SIGWINCH: u32 = 28;
+pub const SIGINFO: u32 = 29;
+pub const SIGUSR1: u32 = 30;
+pub const SIGUSR2: u32 = 31;
+pub const SIGPWR: u32 = 32;
+pub const SIGRTMIN: u32 = 33;
+pub const SIGRTMAX: u32 = 63;
+pub const SIG_BLOCK: u32 = 1;
+pub const SIG_UNBLOCK: u32 = 2;
+pub const SIG_SETMASK: u32 = 3;
+pub const SIGSTKSZ: u32 = 40960;
+pub const WNOHANG: u32 = 1;
 pub const EBADF: u32 = 9;
 pub const EINPROGRESS: u32 = 36;
 pub type __int8_t = ::core::ffi::c_schar;
 pub type __uint8_t = ::core::ffi::c_uchar;
 pub type __uint16_t = ::core::ffi::c_ushort;
+pub type __int32_t = ::core::ffi::c_int;
 pub type __uint32_t = ::core::ffi::c_uint;
 pub type __int64_t = ::core::ffi::c_long;
 pub type __in_addr_t = __uint32_t;
 pub type __in_port_t = __uint16_t;
+pub type __pid_t = __int32_t;
 pub type __sa_family_t = __uint8_t;
 pub type __socklen_t = ::core::ffi::c_uint;
 pub type time_t = __int64_t;
@@ -146,6 +195,23 @@ fn bindgen_test_layout_timespec() {
         unsafe { ::core::ptr::addr_of!((*ptr).tv_nsec) as usize - ptr as usize },
         8usize,
         "Offset of field: timespec::tv_nsec",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct sigset_t {
+    pub __bits: [__uint32_t; 4usize],
+}
+#[test]
+fn bindgen_test_layout_sigset_t() {
+    const UNINIT: ::core::mem::MaybeUninit<sigset_t> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(::core::mem::size_of::<sigset_t>(), 16usize, "Size of sigset_t");
+    assert_eq!(::core::mem::align_of::<sigset_t>(), 4usize, "Alignment of sigset_t");
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).__bits) as usize - ptr as usize },
+        0usize,
+        "Offset of field: sigset_t::__bits",
     );
 }
 pub type socklen_t = __socklen_t;
@@ -329,6 +395,23 @@ extern "C" {
         arg1: *mut ::core::ffi::c_int,
         arg2: ::core::ffi::c_int,
     ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn kill(arg1: __pid_t, arg2: ::core::ffi::c_int) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn pthread_sigmask(
+        arg1: ::core::ffi::c_int,
+        arg2: *const sigset_t,
+        arg3: *mut sigset_t,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn waitpid(
+        arg1: __pid_t,
+        arg2: *mut ::core::ffi::c_int,
+        arg3: ::core::ffi::c_int,
+    ) -> __pid_t;
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]

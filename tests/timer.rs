@@ -1,0 +1,190 @@
+//! `Timer`: expiry, counting, re-arming and cancelling, under every trigger.
+//!
+//! Timing checks are lower bounds only ("never earlier than"): the tests run
+//! on busy machines, where any wait may take longer than asked. A check that
+//! something does *not* happen waits a bounded time for it.
+// Not over libkqueue (the kqueue backend on Linux): there these sources are
+// kqueues of their own, and libkqueue cannot nest a kqueue in another poll
+// (its kqueue descriptor is a pipe's write end), so none can be registered.
+#![cfg(not(all(evq_kqueue, target_os = "linux")))]
+// Not under Miri, which emulates epoll and eventfd but none of timerfd,
+// signalfd, pidfd_open, waitid or process spawning.
+#![cfg(not(miri))]
+
+mod util;
+
+use evq::{Error, Events, Interest, Poll, Timer, Token, Trigger};
+use std::time::{Duration, Instant};
+use util::{expect_event, expect_no_event, PATIENCE};
+
+const TIMER: Token = Token(5);
+
+fn registered(trigger: Trigger) -> (Poll, Events, Timer) {
+    let poll = Poll::new().unwrap();
+    let timer = Timer::new().unwrap();
+    poll.registry()
+        .register_with(&timer, TIMER, Interest::READABLE, trigger)
+        .unwrap();
+    (poll, Events::with_capacity(8), timer)
+}
+
+/// Polls for up to `wait` and panics if the timer is reported.
+fn expect_quiet_for(poll: &mut Poll, events: &mut Events, wait: Duration) {
+    let deadline = Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        poll.poll(events, Some(left)).unwrap();
+        assert!(
+            events.iter().all(|e| e.token() != TIMER),
+            "unexpected timer event: {events:?}"
+        );
+    }
+}
+
+#[test]
+fn a_timeout_expires_once_and_never_early() {
+    let (mut poll, mut events, timer) = registered(Trigger::Edge);
+    let start = Instant::now();
+    timer.set_timeout(Duration::from_millis(20)).unwrap();
+    let event = expect_event(&mut poll, &mut events, TIMER);
+    assert!(
+        start.elapsed() >= Duration::from_millis(20),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(event.is_readable());
+    assert_eq!(timer.read().unwrap(), 1);
+    assert_eq!(timer.read().unwrap(), 0, "read resets the count");
+}
+
+#[test]
+fn read_is_zero_and_does_not_block_before_expiry() {
+    let timer = Timer::new().unwrap();
+    assert_eq!(timer.read().unwrap(), 0, "a new timer is disarmed");
+    timer.set_timeout(PATIENCE).unwrap();
+    assert_eq!(timer.read().unwrap(), 0);
+}
+
+#[test]
+fn a_zero_timeout_expires_at_once() {
+    let (mut poll, mut events, timer) = registered(Trigger::Edge);
+    timer.set_timeout(Duration::ZERO).unwrap();
+    expect_event(&mut poll, &mut events, TIMER);
+    assert_eq!(timer.read().unwrap(), 1);
+}
+
+#[test]
+fn an_interval_counts_every_expiration_and_none_early() {
+    let (mut poll, mut events, timer) = registered(Trigger::Level);
+    let first = Duration::from_millis(2);
+    let every = Duration::from_millis(1);
+    let start = Instant::now();
+    timer.set_interval(first, every).unwrap();
+    let mut total = 0;
+    while total < 10 {
+        expect_event(&mut poll, &mut events, TIMER);
+        total += timer.read().unwrap();
+        // Expiration n (from 1) is due at first + (n - 1) * every.
+        let due = first + every * (total as u32 - 1);
+        assert!(
+            start.elapsed() >= due,
+            "{total} expirations by {:?}",
+            start.elapsed()
+        );
+    }
+}
+
+#[test]
+fn a_zero_interval_is_rejected() {
+    let timer = Timer::new().unwrap();
+    match timer.set_interval(Duration::from_millis(1), Duration::ZERO) {
+        Err(Error::InvalidInput { .. }) => {}
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
+}
+
+#[test]
+fn cancel_stops_an_armed_timer() {
+    let (mut poll, mut events, timer) = registered(Trigger::Level);
+    timer.set_timeout(Duration::from_millis(10)).unwrap();
+    timer.cancel().unwrap();
+    expect_quiet_for(&mut poll, &mut events, Duration::from_millis(50));
+    assert_eq!(timer.read().unwrap(), 0);
+}
+
+#[test]
+fn cancel_and_set_forget_unread_expirations() {
+    let (mut poll, mut events, timer) = registered(Trigger::Level);
+    timer.set_timeout(Duration::ZERO).unwrap();
+    expect_event(&mut poll, &mut events, TIMER);
+    timer.cancel().unwrap();
+    expect_no_event(&mut poll, &mut events, TIMER);
+    assert_eq!(timer.read().unwrap(), 0);
+
+    timer.set_timeout(Duration::ZERO).unwrap();
+    expect_event(&mut poll, &mut events, TIMER);
+    timer.set_timeout(PATIENCE).unwrap();
+    expect_no_event(&mut poll, &mut events, TIMER);
+    assert_eq!(timer.read().unwrap(), 0);
+}
+
+#[test]
+fn level_repeats_until_read() {
+    let (mut poll, mut events, timer) = registered(Trigger::Level);
+    timer.set_timeout(Duration::ZERO).unwrap();
+    expect_event(&mut poll, &mut events, TIMER);
+    expect_event(&mut poll, &mut events, TIMER);
+    assert_eq!(timer.read().unwrap(), 1);
+    expect_no_event(&mut poll, &mut events, TIMER);
+}
+
+#[test]
+fn edge_reports_an_expiry_once_and_the_next_one_again() {
+    let (mut poll, mut events, timer) = registered(Trigger::Edge);
+    timer.set_timeout(Duration::ZERO).unwrap();
+    expect_event(&mut poll, &mut events, TIMER);
+    expect_no_event(&mut poll, &mut events, TIMER);
+    assert_eq!(timer.read().unwrap(), 1);
+    timer.set_timeout(Duration::ZERO).unwrap();
+    expect_event(&mut poll, &mut events, TIMER);
+}
+
+#[test]
+fn oneshot_reports_once_until_rearmed() {
+    let (mut poll, mut events, timer) = registered(Trigger::Oneshot);
+    timer
+        .set_interval(Duration::ZERO, Duration::from_millis(1))
+        .unwrap();
+    expect_event(&mut poll, &mut events, TIMER);
+    // Expirations keep coming, but the registration is disarmed.
+    expect_quiet_for(&mut poll, &mut events, Duration::from_millis(20));
+    assert!(timer.read().unwrap() >= 1);
+    poll.registry()
+        .reregister_with(&timer, TIMER, Interest::READABLE, Trigger::Oneshot)
+        .unwrap();
+    expect_event(&mut poll, &mut events, TIMER);
+}
+
+#[test]
+fn deregistering_an_expired_timer_drops_its_event() {
+    let (mut poll, mut events, timer) = registered(Trigger::Level);
+    timer.set_timeout(Duration::ZERO).unwrap();
+    // Expired for sure: a zero-timeout poll would otherwise race the timer.
+    wait_until_expired(&timer);
+    poll.registry().deregister(&timer).unwrap();
+    expect_no_event(&mut poll, &mut events, TIMER);
+    assert_eq!(timer.read().unwrap(), 1, "the expiration is still counted");
+}
+
+/// Waits, in a poll of its own, until `timer` is readable.
+fn wait_until_expired(timer: &Timer) {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(1);
+    poll.registry()
+        .register_with(timer, Token(0), Interest::READABLE, Trigger::Level)
+        .unwrap();
+    expect_event(&mut poll, &mut events, Token(0));
+}
