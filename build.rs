@@ -184,11 +184,18 @@ const EPOLL_ITEMS: &[Allowlist] = &[
         types: &["__kernel_timespec"],
         vars: &["SYS_(epoll_pwait2|pidfd_open)"],
     },
-    // Timer (src/backend/timerfd.rs)
+    // Timer (src/backend/timerfd.rs). timerfd_settime is called by number
+    // with the kernel's `__kernel_itimerspec` (64-bit times everywhere):
+    // libc's `itimerspec` has a 32-bit `time_t` on 32-bit glibc and bionic
+    // and a 64-bit one on 32-bit musl, which also renames the symbol.
     Allowlist {
-        functions: &["timerfd_create", "timerfd_settime"],
-        types: &["itimerspec"],
-        vars: &["CLOCK_MONOTONIC", "TFD_(CLOEXEC|NONBLOCK)"],
+        functions: &["timerfd_create"],
+        types: &["__kernel_itimerspec"],
+        vars: &[
+            "CLOCK_MONOTONIC",
+            "TFD_(CLOEXEC|NONBLOCK)",
+            "SYS_timerfd_settime(64)?",
+        ],
     },
     // Signals (src/backend/signalfd.rs)
     Allowlist {

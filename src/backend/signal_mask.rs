@@ -17,8 +17,12 @@ use std::ptr;
 
 /// An empty set (`sigemptyset`).
 pub(crate) fn empty() -> sys::sigset_t {
-    let mut set = MaybeUninit::<sys::sigset_t>::uninit();
-    // SAFETY: sigemptyset initialises the whole set; it cannot fail.
+    // Zeroed first: Android builds take the musl file's 128-byte
+    // `sigset_t`, of which bionic's functions use only the first 8 (4 on
+    // 32-bit) bytes; the rest must still be initialised.
+    let mut set = MaybeUninit::<sys::sigset_t>::zeroed();
+    // SAFETY: the set is initialised (zeroed), and sigemptyset empties it
+    // (the part its libc uses); it cannot fail.
     unsafe {
         sys::sigemptyset(set.as_mut_ptr());
         set.assume_init()

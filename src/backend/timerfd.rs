@@ -12,7 +12,7 @@
 
 use super::syscall::check;
 use crate::{sys, Result};
-use std::ffi::c_int;
+use std::ffi::{c_int, c_long};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::ptr;
@@ -39,15 +39,29 @@ impl TimerFd {
 
     /// One `timerfd_settime`: first expiry `first` from now, then every
     /// `every` (zero: no repeats). A zero `first` disarms the timer.
+    ///
+    /// Made by number with the kernel's 64-bit `__kernel_itimerspec`
+    /// (`timerfd_settime64` on 32-bit targets, Linux 5.1+; `ENOSYS` on
+    /// older 32-bit kernels), so no libc's `time_t` width matters.
     pub(crate) fn set(&self, first: Duration, every: Duration) -> Result<()> {
-        let spec = sys::itimerspec {
-            it_interval: timespec(every),
-            it_value: timespec(first),
+        let spec = sys::__kernel_itimerspec {
+            it_interval: kernel_timespec(every),
+            it_value: kernel_timespec(first),
         };
         let fd = self.timerfd.as_raw_fd();
-        // SAFETY: `spec` is a valid itimerspec that lives until the call
-        // returns and is only read; the old value is not asked for (null).
-        let ret = unsafe { sys::timerfd_settime(fd, 0, &spec, ptr::null_mut()) };
+        // SAFETY: `spec` is a valid __kernel_itimerspec that lives until the
+        // call returns and is only read; the old value is not asked for
+        // (null). Every argument is a `long` or a pointer, the width the
+        // kernel reads for each register.
+        let ret = unsafe {
+            sys::syscall(
+                TIMERFD_SETTIME,
+                c_long::from(fd),
+                0 as c_long,
+                &spec as *const sys::__kernel_itimerspec,
+                ptr::null_mut::<sys::__kernel_itimerspec>(),
+            )
+        };
         check(ret, "timerfd_settime", Some(fd)).map(drop)
     }
 
@@ -74,11 +88,16 @@ impl AsFd for TimerFd {
     }
 }
 
-/// A libc `timespec`; seconds clamped to `i32::MAX` (68 years), which fits
-/// the 32-bit `time_t` of 32-bit targets.
-fn timespec(duration: Duration) -> sys::timespec {
-    sys::timespec {
-        tv_sec: duration.as_secs().min(i32::MAX as u64) as _,
-        tv_nsec: duration.subsec_nanos() as _,
+/// The `timerfd_settime` that takes 64-bit times on this target.
+#[cfg(target_pointer_width = "32")]
+const TIMERFD_SETTIME: c_long = sys::SYS_timerfd_settime64 as c_long;
+#[cfg(target_pointer_width = "64")]
+const TIMERFD_SETTIME: c_long = sys::SYS_timerfd_settime as c_long;
+
+/// The kernel's `timespec`; seconds clamped to `i64::MAX`.
+fn kernel_timespec(duration: Duration) -> sys::__kernel_timespec {
+    sys::__kernel_timespec {
+        tv_sec: duration.as_secs().min(i64::MAX as u64) as i64,
+        tv_nsec: i64::from(duration.subsec_nanos()),
     }
 }

@@ -198,6 +198,7 @@ pub const PROT_READ: u32 = 1;
 pub const PROT_WRITE: u32 = 2;
 pub const __NR_io_uring_setup: u32 = 425;
 pub const __NR_io_uring_enter: u32 = 426;
+pub const SYS_timerfd_settime: u32 = 86;
 pub const SYS_pidfd_open: u32 = 434;
 pub const SYS_epoll_pwait2: u32 = 441;
 pub const EPERM: u32 = 1;
@@ -258,35 +259,11 @@ pub const SFD_NONBLOCK: u32 = 2048;
 pub const WNOHANG: u32 = 1;
 pub const WEXITED: u32 = 4;
 pub const WNOWAIT: u32 = 16777216;
-pub type time_t = ::core::ffi::c_long;
 pub type off_t = ::core::ffi::c_long;
 pub type clock_t = ::core::ffi::c_long;
 pub type pid_t = ::core::ffi::c_int;
 pub type id_t = ::core::ffi::c_uint;
 pub type uid_t = ::core::ffi::c_uint;
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct timespec {
-    pub tv_sec: time_t,
-    pub tv_nsec: ::core::ffi::c_long,
-}
-#[test]
-fn bindgen_test_layout_timespec() {
-    const UNINIT: ::core::mem::MaybeUninit<timespec> = ::core::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(::core::mem::size_of::<timespec>(), 16usize, "Size of timespec");
-    assert_eq!(::core::mem::align_of::<timespec>(), 8usize, "Alignment of timespec");
-    assert_eq!(
-        unsafe { ::core::ptr::addr_of!((*ptr).tv_sec) as usize - ptr as usize },
-        0usize,
-        "Offset of field: timespec::tv_sec",
-    );
-    assert_eq!(
-        unsafe { ::core::ptr::addr_of!((*ptr).tv_nsec) as usize - ptr as usize },
-        8usize,
-        "Offset of field: timespec::tv_nsec",
-    );
-}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct __sigset_t {
@@ -622,6 +599,37 @@ fn bindgen_test_layout___kernel_timespec() {
         unsafe { ::core::ptr::addr_of!((*ptr).tv_nsec) as usize - ptr as usize },
         8usize,
         "Offset of field: __kernel_timespec::tv_nsec",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct __kernel_itimerspec {
+    pub it_interval: __kernel_timespec,
+    pub it_value: __kernel_timespec,
+}
+#[test]
+fn bindgen_test_layout___kernel_itimerspec() {
+    const UNINIT: ::core::mem::MaybeUninit<__kernel_itimerspec> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<__kernel_itimerspec>(),
+        32usize,
+        "Size of __kernel_itimerspec",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<__kernel_itimerspec>(),
+        8usize,
+        "Alignment of __kernel_itimerspec",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).it_interval) as usize - ptr as usize },
+        0usize,
+        "Offset of field: __kernel_itimerspec::it_interval",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).it_value) as usize - ptr as usize },
+        16usize,
+        "Offset of field: __kernel_itimerspec::it_value",
     );
 }
 #[repr(C)]
@@ -1636,41 +1644,10 @@ extern "C" {
         arg3: ::core::ffi::c_int,
     ) -> ::core::ffi::c_int;
 }
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct itimerspec {
-    pub it_interval: timespec,
-    pub it_value: timespec,
-}
-#[test]
-fn bindgen_test_layout_itimerspec() {
-    const UNINIT: ::core::mem::MaybeUninit<itimerspec> = ::core::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(::core::mem::size_of::<itimerspec>(), 32usize, "Size of itimerspec");
-    assert_eq!(::core::mem::align_of::<itimerspec>(), 8usize, "Alignment of itimerspec");
-    assert_eq!(
-        unsafe { ::core::ptr::addr_of!((*ptr).it_interval) as usize - ptr as usize },
-        0usize,
-        "Offset of field: itimerspec::it_interval",
-    );
-    assert_eq!(
-        unsafe { ::core::ptr::addr_of!((*ptr).it_value) as usize - ptr as usize },
-        16usize,
-        "Offset of field: itimerspec::it_value",
-    );
-}
 extern "C" {
     pub fn timerfd_create(
         arg1: ::core::ffi::c_int,
         arg2: ::core::ffi::c_int,
-    ) -> ::core::ffi::c_int;
-}
-extern "C" {
-    pub fn timerfd_settime(
-        arg1: ::core::ffi::c_int,
-        arg2: ::core::ffi::c_int,
-        arg3: *const itimerspec,
-        arg4: *mut itimerspec,
     ) -> ::core::ffi::c_int;
 }
 #[repr(C)]

@@ -148,6 +148,8 @@ pub const __NR_io_uring_setup: u32 = 425;
 pub const __NR_io_uring_enter: u32 = 426;
 pub const SYS_epoll_pwait2: u32 = 441;
 pub const SYS_pidfd_open: u32 = 434;
+pub const SYS_timerfd_settime: u32 = 325;
+pub const SYS_timerfd_settime64: u32 = 411;
 pub const EPERM: u32 = 1;
 pub const EBADF: u32 = 9;
 pub const EINVAL: u32 = 22;
@@ -208,9 +210,7 @@ pub type __off_t = ::core::ffi::c_long;
 pub type __pid_t = ::core::ffi::c_int;
 pub type __clock_t = ::core::ffi::c_long;
 pub type __id_t = ::core::ffi::c_uint;
-pub type __time_t = ::core::ffi::c_long;
 pub type __clockid_t = ::core::ffi::c_int;
-pub type __syscall_slong_t = ::core::ffi::c_long;
 pub type __socklen_t = ::core::ffi::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -230,29 +230,6 @@ fn bindgen_test_layout___sigset_t() {
     );
 }
 pub type sigset_t = __sigset_t;
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct timespec {
-    pub tv_sec: __time_t,
-    pub tv_nsec: __syscall_slong_t,
-}
-#[test]
-fn bindgen_test_layout_timespec() {
-    const UNINIT: ::core::mem::MaybeUninit<timespec> = ::core::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(::core::mem::size_of::<timespec>(), 8usize, "Size of timespec");
-    assert_eq!(::core::mem::align_of::<timespec>(), 4usize, "Alignment of timespec");
-    assert_eq!(
-        unsafe { ::core::ptr::addr_of!((*ptr).tv_sec) as usize - ptr as usize },
-        0usize,
-        "Offset of field: timespec::tv_sec",
-    );
-    assert_eq!(
-        unsafe { ::core::ptr::addr_of!((*ptr).tv_nsec) as usize - ptr as usize },
-        4usize,
-        "Offset of field: timespec::tv_nsec",
-    );
-}
 pub const EPOLL_CLOEXEC: ::core::ffi::c_uint = 524288;
 pub const EPOLLIN: EPOLL_EVENTS = 1;
 pub const EPOLLPRI: EPOLL_EVENTS = 2;
@@ -821,6 +798,37 @@ fn bindgen_test_layout___kernel_timespec() {
         unsafe { ::core::ptr::addr_of!((*ptr).tv_nsec) as usize - ptr as usize },
         8usize,
         "Offset of field: __kernel_timespec::tv_nsec",
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct __kernel_itimerspec {
+    pub it_interval: __kernel_timespec,
+    pub it_value: __kernel_timespec,
+}
+#[test]
+fn bindgen_test_layout___kernel_itimerspec() {
+    const UNINIT: ::core::mem::MaybeUninit<__kernel_itimerspec> = ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<__kernel_itimerspec>(),
+        32usize,
+        "Size of __kernel_itimerspec",
+    );
+    assert_eq!(
+        ::core::mem::align_of::<__kernel_itimerspec>(),
+        4usize,
+        "Alignment of __kernel_itimerspec",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).it_interval) as usize - ptr as usize },
+        0usize,
+        "Offset of field: __kernel_itimerspec::it_interval",
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).it_value) as usize - ptr as usize },
+        16usize,
+        "Offset of field: __kernel_itimerspec::it_value",
     );
 }
 #[repr(C)]
@@ -1680,43 +1688,12 @@ extern "C" {
         __timeout: ::core::ffi::c_int,
     ) -> ::core::ffi::c_int;
 }
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct itimerspec {
-    pub it_interval: timespec,
-    pub it_value: timespec,
-}
-#[test]
-fn bindgen_test_layout_itimerspec() {
-    const UNINIT: ::core::mem::MaybeUninit<itimerspec> = ::core::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(::core::mem::size_of::<itimerspec>(), 16usize, "Size of itimerspec");
-    assert_eq!(::core::mem::align_of::<itimerspec>(), 4usize, "Alignment of itimerspec");
-    assert_eq!(
-        unsafe { ::core::ptr::addr_of!((*ptr).it_interval) as usize - ptr as usize },
-        0usize,
-        "Offset of field: itimerspec::it_interval",
-    );
-    assert_eq!(
-        unsafe { ::core::ptr::addr_of!((*ptr).it_value) as usize - ptr as usize },
-        8usize,
-        "Offset of field: itimerspec::it_value",
-    );
-}
 pub const TFD_CLOEXEC: ::core::ffi::c_uint = 524288;
 pub const TFD_NONBLOCK: ::core::ffi::c_uint = 2048;
 extern "C" {
     pub fn timerfd_create(
         __clock_id: __clockid_t,
         __flags: ::core::ffi::c_int,
-    ) -> ::core::ffi::c_int;
-}
-extern "C" {
-    pub fn timerfd_settime(
-        __ufd: ::core::ffi::c_int,
-        __flags: ::core::ffi::c_int,
-        __utmr: *const itimerspec,
-        __otmr: *mut itimerspec,
     ) -> ::core::ffi::c_int;
 }
 #[repr(C)]
