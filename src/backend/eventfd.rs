@@ -20,6 +20,12 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 #[derive(Debug)]
 pub(crate) struct WakerFd {
     eventfd: OwnedFd,
+    /// On io_uring, the poll request holds the eventfd open, so closing it
+    /// does not end the registration as it does on epoll: such a waker
+    /// deregisters itself when dropped (through this handle, which shares
+    /// the ring). `None` on epoll, where closing is enough.
+    #[cfg(feature = "io-uring")]
+    io_uring: Option<Selector>,
 }
 
 impl WakerFd {
@@ -32,7 +38,13 @@ impl WakerFd {
         // else owns.
         let eventfd = unsafe { OwnedFd::from_raw_fd(fd) };
         selector.register(fd, token, Interest::READABLE, Trigger::Edge)?;
-        Ok(WakerFd { eventfd })
+        Ok(WakerFd {
+            eventfd,
+            #[cfg(feature = "io-uring")]
+            io_uring: (selector.backend() == crate::Backend::IoUring)
+                .then(|| selector.try_clone())
+                .transpose()?,
+        })
     }
 
     /// One `write(2)` of 1; no locks, no allocation.
@@ -65,6 +77,17 @@ impl WakerFd {
             // Another thread reset it first: just as good.
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(()),
             result => result.map(drop),
+        }
+    }
+}
+
+#[cfg(feature = "io-uring")]
+impl Drop for WakerFd {
+    fn drop(&mut self) {
+        if let Some(selector) = &self.io_uring {
+            // Nothing to report from a drop; the registration is gone
+            // either way once the eventfd closes after this.
+            let _ = selector.deregister(self.eventfd.as_raw_fd());
         }
     }
 }
