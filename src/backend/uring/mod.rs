@@ -157,8 +157,8 @@ impl Selector {
         })
     }
 
-    /// Another handle to the same ring and record, with its own
-    /// descriptor (`F_DUPFD_CLOEXEC`).
+    /// Another handle to the same ring and record, sharing its descriptor
+    /// (as on epoll and kqueue): no system call.
     pub(crate) fn try_clone(&self) -> Result<Selector> {
         Ok(Selector {
             shared: Arc::clone(&self.shared),
