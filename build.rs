@@ -335,6 +335,7 @@ fn main() {
     println!("cargo:rerun-if-changed={COMMITTED_DIR}");
     println!("cargo:rustc-check-cfg=cfg(evq_epoll)");
     println!("cargo:rustc-check-cfg=cfg(evq_kqueue)");
+    println!("cargo:rustc-check-cfg=cfg(evq_iocp)");
     println!("cargo:rustc-check-cfg=cfg(evq_force_kqueue)");
 
     let target = env::var("TARGET").expect("cargo sets TARGET for build scripts");
