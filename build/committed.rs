@@ -380,4 +380,15 @@ pub const COMMITTED: &[Committed] = &[
         },
         serves: &[],
     },
+    // mingw-w64's headers, as Zig ships them for every Windows
+    // architecture (one pinned set, whatever mingw-w64 Debian packages).
+    Committed {
+        key: "windows/x86_64",
+        description: "Windows on x86_64",
+        made_from: Made {
+            target: "x86_64-pc-windows-gnu",
+            source: zig(&["any-windows-any"]),
+        },
+        serves: &[],
+    },
 ];

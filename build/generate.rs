@@ -68,6 +68,14 @@ pub fn bindings(
         // fields an OS adds.
         builder = builder.derive_default(true);
     }
+    if backend == Backend::Iocp {
+        // OVERLAPPED, IO_STATUS_BLOCK and AFD_POLL_INFO are handed to the
+        // kernel zeroed: `Default` makes them without `unsafe`. The AMX
+        // tile type that mingw-w64's intrinsics headers declare has a
+        // vector layout bindgen cannot represent; nothing evq uses refers
+        // to it.
+        builder = builder.derive_default(true).blocklist_type("__tile1024i.*");
+    }
     for group in backend.items() {
         builder = group
             .functions
