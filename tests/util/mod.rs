@@ -151,3 +151,18 @@ pub fn assert_born_right(fd: &impl std::os::fd::AsRawFd, what: &str) {
     assert!(is_nonblocking(fd), "{what} is not O_NONBLOCK");
     assert!(is_cloexec(fd), "{what} is not FD_CLOEXEC");
 }
+
+/// Whether this Windows process runs under wine, which differs from
+/// Windows in two known ways (../shared/windows/README.md): with unread
+/// data, a peer's FIN is reported as readable only (Windows adds the
+/// hang-up, `AFD_POLL_DISCONNECT`, which wine sends once the data is
+/// read), and closing the AFD handle completes its pending polls at once
+/// with `STATUS_BUFFER_OVERFLOW`. The few tests that meet one skip
+/// themselves when this is true, saying which.
+///
+/// Wine's loader puts `WINECONFIGDIR` (the prefix, as an NT path) in the
+/// environment of every process it starts; Windows has no such variable.
+#[cfg(windows)]
+pub fn under_wine() -> bool {
+    std::env::var_os("WINECONFIGDIR").is_some()
+}
