@@ -254,7 +254,9 @@ impl AsRawFd for Poll {
 
 #[cfg(windows)]
 impl AsHandle for Poll {
-    /// The poll's I/O completion port.
+    /// The poll's I/O completion port. evq takes every completion queued
+    /// there for its own: associating another handle with it, or posting
+    /// to it, breaks the poll.
     fn as_handle(&self) -> BorrowedHandle<'_> {
         self.registry.as_handle()
     }

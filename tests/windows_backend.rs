@@ -318,3 +318,29 @@ fn dropping_a_poll_with_requests_in_flight_leaves_the_sockets_usable() {
         assert_eq!(drain(&a), b"x");
     }
 }
+
+#[test]
+fn would_block_rearms_the_sockets_registrations_in_every_poll() {
+    let ((mut first, mut first_events), (mut second, mut second_events)) = (setup(), setup());
+    let (a, b) = tcp_pair();
+    let a = EvqStream::from_std(a);
+    first
+        .registry()
+        .register(&a, T, Interest::READABLE)
+        .unwrap();
+    second
+        .registry()
+        .register(&a, T, Interest::READABLE)
+        .unwrap();
+    for round in [&b"one"[..], b"two"] {
+        write(&b, round);
+        expect_event(&mut first, &mut first_events, T);
+        expect_event(&mut second, &mut second_events, T);
+        assert_eq!(drain(&a), round);
+    }
+    // Deregistered from one poll, still re-armed in the other.
+    first.registry().deregister(&a).unwrap();
+    write(&b, b"three");
+    expect_event(&mut second, &mut second_events, T);
+    expect_silence(&mut first, &mut first_events, T);
+}
