@@ -87,10 +87,12 @@ use std::sync::Arc;
 /// request: a poll blocked on another thread is woken to do it);
 /// `deregister` one `WSAIoctl` and one `NtCancelIoFileEx`, and a completion
 /// of the cancelled request, even one already queued, is never reported.
-/// A registered socket that is closed leaves the record when its request
-/// completes with `AFD_POLL_LOCAL_CLOSE`, but readiness the kernel
-/// reported before the close may still come, once, with the old token:
-/// deregister before closing. Debug builds cannot check that a socket is
+/// A registered socket that is closed leaves the record only when a poll
+/// collects its request's `AFD_POLL_LOCAL_CLOSE` completion: until then a
+/// new socket that reuses its handle value reads as registered
+/// (`AlreadyRegistered`), and readiness the kernel reported before the
+/// close may still come, once, with the old token. Deregister before
+/// closing (as with io_uring). Debug builds cannot check that a socket is
 /// non-blocking (Windows cannot tell).
 ///
 /// # Errors

@@ -344,3 +344,57 @@ fn would_block_rearms_the_sockets_registrations_in_every_poll() {
     expect_event(&mut second, &mut second_events, T);
     expect_silence(&mut first, &mut first_events, T);
 }
+
+#[test]
+fn registrations_churning_on_other_threads_while_polling_report_only_their_own_tokens() {
+    const THREADS: usize = 4;
+    const ROUNDS: usize = 25;
+    let (mut poll, mut events) = setup();
+    let registry = poll.registry().try_clone().unwrap();
+    std::thread::scope(|s| {
+        let threads: Vec<_> = (0..THREADS)
+            .map(|thread| {
+                let registry = &registry;
+                s.spawn(move || {
+                    // Closed while registered, once every thread is done:
+                    // a handle value reused before the poll saw the close
+                    // would read as registered (see `Registry`).
+                    let mut closed_later = Vec::new();
+                    for round in 0..ROUNDS {
+                        let (a, b) = tcp_pair();
+                        let token = Token(1000 + thread * ROUNDS + round);
+                        registry
+                            .register_with(&a, token, Interest::READABLE, Trigger::Level)
+                            .unwrap();
+                        write(&b, b"x");
+                        if round % 2 == 0 {
+                            registry.reregister(&a, token, Interest::WRITABLE).unwrap();
+                        }
+                        if round % 3 == 0 {
+                            closed_later.push((a, b));
+                        } else {
+                            registry.deregister(&a).unwrap();
+                        }
+                    }
+                    closed_later
+                })
+            })
+            .collect();
+        // Until every thread is done (or one failed: `join` re-raises it).
+        while !threads.iter().all(|thread| thread.is_finished()) {
+            poll.poll(&mut events, Some(Duration::from_millis(10)))
+                .unwrap();
+            for event in &events {
+                let token = event.token().0;
+                assert!(
+                    (1000..1000 + THREADS * ROUNDS).contains(&token),
+                    "{event:?}"
+                );
+            }
+        }
+        let closed: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        drop(closed);
+    });
+    // Whatever is still in flight is cancelled and collected by the drop.
+    drop(poll);
+}
