@@ -87,8 +87,6 @@ mod error;
 mod event;
 mod events;
 mod interest;
-#[cfg(unix)]
-#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub mod net;
 mod poll;
 mod registry;
