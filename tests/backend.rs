@@ -13,8 +13,6 @@ fn compiled_in() -> Vec<Backend> {
         vec![Backend::Iocp]
     } else if cfg!(evq_kqueue) {
         vec![Backend::Kqueue]
-    } else if cfg!(windows) {
-        vec![Backend::Iocp]
     } else if cfg!(feature = "io-uring") {
         vec![Backend::Epoll, Backend::IoUring]
     } else {

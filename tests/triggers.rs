@@ -305,17 +305,13 @@ fn a_tcp_reset_is_an_error() {
     }
     drop(server);
 
-    #[cfg(unix)]
     let event = wait_for(&mut poll, &mut events, Token(1), Event::is_error);
-    // On Windows the reset is AFD_POLL_ABORT: closed both ways, while
-    // `is_error` is a failed connect's only (AFD_POLL_CONNECT_FAIL), as in
-    // mio.
+    // AFD_POLL_ABORT: closed both ways.
     #[cfg(windows)]
-    let event = wait_for(&mut poll, &mut events, Token(1), |event| {
-        event.is_read_closed() && event.is_write_closed()
-    });
-    #[cfg(windows)]
-    assert!(!event.is_error(), "{event:?}");
+    assert!(
+        event.is_read_closed() && event.is_write_closed(),
+        "{event:?}"
+    );
     // EPOLLERR means write-closed on epoll. On kqueue the error comes as
     // EV_EOF with the errno on the one filter registered, EVFILT_READ.
     #[cfg(evq_epoll)]
@@ -330,9 +326,13 @@ fn a_tcp_reset_is_an_error() {
         assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
     }
     // Winsock keeps no SO_ERROR for a reset connection: the next read
-    // reports it.
+    // reports it. Not under wine 8, where that read returns end of file
+    // (0) and SO_ERROR is empty too (seen here; wine's server takes the
+    // socket's error when it reports the abort, as libkqueue does).
     #[cfg(windows)]
-    {
+    if util::under_wine() {
+        eprintln!("skipped under wine: the read after a reset returns 0, not ConnectionReset");
+    } else {
         use std::io::Read;
         let error = client.read(&mut [0; 8]).unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::ConnectionReset, "{error}");
