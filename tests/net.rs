@@ -190,8 +190,9 @@ fn read_until_eof_or_blocked(stream: &mut TcpStream, poll: &mut Poll, token: Tok
     }
 }
 
-// Unix only: Windows caps the backlog at 200 (and refuses a connection
-// that finds the queue full), and wine passes it to Linux.
+// Unix only: Windows clamps the backlog to a maximum of its own that this
+// test cannot read, and refuses (rather than retries) a connection that
+// finds the queue full.
 #[cfg(unix)]
 #[test]
 #[cfg_attr(miri, ignore = "Miri emulates neither socket() nor fcntl(F_GETFL)")]
