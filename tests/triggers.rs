@@ -9,14 +9,18 @@ use std::net::Shutdown;
 use std::time::Instant;
 #[cfg(unix)]
 use util::pipe;
-use util::{drain, fill, reported, send, setup, stream_pair, tcp_pair, Stream, PATIENCE};
+use util::{
+    drain, fill, reported, reported_when_ready, send, setup, stream_pair, tcp_pair, Stream,
+    PATIENCE,
+};
 
 const T: Token = Token(7);
 
-/// Asserts that a non-blocking poll reports exactly one event for `token`,
-/// and returns it.
+/// Asserts that the poll that finds `token` ready (a non-blocking one on
+/// Unix: see `reported_when_ready`) reports exactly one event for it, and
+/// returns it.
 fn one_event(poll: &mut Poll, events: &mut Events, token: Token) -> Event {
-    let got = reported(poll, events, token);
+    let got = reported_when_ready(poll, events, token);
     assert_eq!(got.len(), 1, "expected one event for {token:?}: {got:?}");
     got[0]
 }
@@ -74,10 +78,20 @@ fn edge_reports_each_new_readiness_once() {
     no_event(&mut poll, &mut events, T);
 
     send(&b, b"two");
+    #[cfg(unix)]
     assert!(one_event(&mut poll, &mut events, T).is_readable());
+    // On Windows, where an AFD poll reports once, a direction reported
+    // is polled again only once an evq::net read returns WouldBlock (see
+    // `Trigger::Edge`): new data before that is no new event.
+    #[cfg(windows)]
+    no_event(&mut poll, &mut events, T);
 
     assert_eq!(drain(&a), b"onetwo");
     no_event(&mut poll, &mut events, T);
+    // Drained to WouldBlock: the next data is an event again, everywhere.
+    send(&b, b"three");
+    assert!(one_event(&mut poll, &mut events, T).is_readable());
+    assert_eq!(drain(&a), b"three");
 }
 
 #[test]
@@ -248,6 +262,10 @@ fn errors_are_reported_whatever_the_interest() {
     assert!(!event.is_readable(), "{event:?}");
 }
 
+// Unix only: a socket pair's peer hangs up both directions when it closes;
+// a TCP peer's close (the Windows stream pair is TCP) is a FIN, end of
+// file for reading only (see `tcp_peer_shutting_down_writing_is_read_closed`).
+#[cfg(unix)]
 #[test]
 fn a_socket_whose_peer_is_closed_is_write_closed() {
     let (mut poll, mut events) = setup();
@@ -288,6 +306,12 @@ fn a_tcp_reset_is_an_error() {
     drop(server);
 
     let event = wait_for(&mut poll, &mut events, Token(1), Event::is_error);
+    // AFD_POLL_ABORT: closed both ways.
+    #[cfg(windows)]
+    assert!(
+        event.is_read_closed() && event.is_write_closed(),
+        "{event:?}"
+    );
     // EPOLLERR means write-closed on epoll. On kqueue the error comes as
     // EV_EOF with the errno on the one filter registered, EVFILT_READ.
     #[cfg(evq_epoll)]
@@ -296,10 +320,22 @@ fn a_tcp_reset_is_an_error() {
     assert!(event.is_read_closed(), "{event:?}");
     // libkqueue reads SO_ERROR to report the error event, which clears it
     // (its README): nothing is left for take_error there.
-    #[cfg(not(evq_force_kqueue))]
+    #[cfg(all(unix, not(evq_force_kqueue)))]
     {
         let error = client.take_error().unwrap().expect("a pending error");
         assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
+    }
+    // Winsock keeps no SO_ERROR for a reset connection: the next read
+    // reports it. Not under wine 8, where that read returns end of file
+    // (0) and SO_ERROR is empty too (seen here; wine's server takes the
+    // socket's error when it reports the abort, as libkqueue does).
+    #[cfg(windows)]
+    if util::under_wine() {
+        eprintln!("skipped under wine: the read after a reset returns 0, not ConnectionReset");
+    } else {
+        use std::io::Read;
+        let error = client.read(&mut [0; 8]).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionReset, "{error}");
     }
 }
 
@@ -334,9 +370,39 @@ fn a_full_socket_is_writable_again_once_the_peer_reads() {
     let written = fill(&a);
     no_event(&mut poll, &mut events, T);
 
-    assert_eq!(drain(&b).len(), written);
-    let event = one_event(&mut poll, &mut events, T);
-    assert!(event.is_writable(), "{event:?}");
+    #[cfg(unix)]
+    {
+        assert_eq!(drain(&b).len(), written);
+        let event = one_event(&mut poll, &mut events, T);
+        assert!(event.is_writable(), "{event:?}");
+    }
+    // TCP (the Windows stream pair) moves the bytes left in `a`'s send
+    // buffer to `b` as `b` reads: read them all, waiting for each arrival,
+    // and keep `a`'s writable event if one of those polls has it.
+    #[cfg(windows)]
+    {
+        const B: Token = Token(8);
+        poll.registry().register(&b, B, Interest::READABLE).unwrap();
+        let mut received = 0;
+        let mut writable = Vec::new();
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            received += drain(&b).len();
+            if received >= written {
+                break;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "received {received} of {written} bytes");
+            poll.poll(&mut events, Some(left)).expect("poll");
+            writable.extend(events.iter().filter(|e| e.token() == T).copied());
+        }
+        assert_eq!(received, written);
+        if writable.is_empty() {
+            writable = reported_when_ready(&mut poll, &mut events, T);
+        }
+        assert_eq!(writable.len(), 1, "{writable:?}");
+        assert!(writable[0].is_writable(), "{writable:?}");
+    }
     no_event(&mut poll, &mut events, T);
 }
 
@@ -369,8 +435,9 @@ fn event_debug_names_the_token_and_the_flags() {
     }
 }
 
-// PRIORITY exists on Linux and Android only, and only epoll watches it.
-#[cfg(evq_epoll)]
+// PRIORITY exists on Linux, Android and Windows, and only epoll and the
+// IOCP backend (AFD_POLL_RECEIVE_EXPEDITED) watch it.
+#[cfg(any(evq_epoll, windows))]
 #[test]
 #[cfg_attr(miri, ignore = "Miri's epoll has no EPOLLPRI")]
 fn ordinary_data_is_not_priority_data() {
@@ -388,7 +455,7 @@ fn ordinary_data_is_not_priority_data() {
 
     send(&b, b"ordinary");
     send(&d, b"ordinary");
-    let all = util::poll_now(&mut poll, &mut events);
+    let all = util::poll_when_ready(&mut poll, &mut events, 1);
     assert_eq!(all.len(), 1, "only the READABLE registration: {all:?}");
     assert_eq!(all[0].token(), Token(2));
     assert!(all[0].is_readable() && !all[0].is_priority(), "{all:?}");

@@ -16,9 +16,10 @@ use std::net::SocketAddr;
 /// holds a burst eight times as large. The kernel clamps it to its own
 /// limit: `net.core.somaxconn` on Linux (4096 by default since Linux 5.4,
 /// 128 before), `kern.ipc.somaxconn` on macOS and FreeBSD (128 on macOS
-/// by default). On Windows, `SOMAXCONN` values aside, the provider caps it
-/// (200 on Windows' own). [`TcpListener::bind_with_backlog`] chooses
-/// another value.
+/// by default); on Windows the provider clamps it to its own maximum, and
+/// a connection that finds the queue full is refused (`WSAECONNREFUSED`)
+/// rather than retried. [`TcpListener::bind_with_backlog`] chooses another
+/// value.
 pub const DEFAULT_BACKLOG: u32 = 1024;
 
 /// A TCP socket listening for connections, non-blocking and close-on-exec
