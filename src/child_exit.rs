@@ -55,7 +55,8 @@ use std::sync::OnceLock;
 /// 5.3, which has `pidfd_open` but not `P_PIDFD`, with `EINVAL`: evq plays
 /// no `SIGCHLD` games as a fallback. Over libkqueue a `ChildExit` works but
 /// cannot be registered (libkqueue cannot nest a kqueue in another).
-/// Windows: evq has no Windows backend yet.
+/// Unix only: on Windows evq has no `ChildExit` yet (a process handle is
+/// not a socket, which is all the Windows backend watches).
 ///
 /// # Examples
 ///

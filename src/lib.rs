@@ -75,24 +75,28 @@
 #![warn(rust_2018_idioms, clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(not(unix))]
-compile_error!("evq supports Unix targets with epoll or kqueue only");
+#[cfg(not(any(unix, windows)))]
+compile_error!("evq supports Unix targets (epoll or kqueue) and Windows (IOCP) only");
 
 #[allow(unsafe_code)]
 mod backend;
 mod backend_kind;
+#[cfg(unix)]
 mod child_exit;
 mod error;
 mod event;
 mod events;
 mod interest;
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub mod net;
 mod poll;
 mod registry;
 // NetBSD and OpenBSD: see `Signals`.
-#[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
+#[cfg(all(unix, not(any(target_os = "netbsd", target_os = "openbsd"))))]
 mod signals;
 mod source;
+#[cfg(unix)]
 mod timer;
 mod token;
 mod trigger;
@@ -103,6 +107,8 @@ mod waker;
 pub mod sys;
 
 pub use backend_kind::Backend;
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub use child_exit::ChildExit;
 pub use error::{Error, Result};
 pub use event::Event;
@@ -110,13 +116,15 @@ pub use events::{Events, Iter};
 pub use interest::Interest;
 pub use poll::Poll;
 pub use registry::Registry;
-#[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
+#[cfg(all(unix, not(any(target_os = "netbsd", target_os = "openbsd"))))]
 #[cfg_attr(
     docsrs,
-    doc(cfg(not(any(target_os = "netbsd", target_os = "openbsd"))))
+    doc(cfg(all(unix, not(any(target_os = "netbsd", target_os = "openbsd")))))
 )]
 pub use signals::Signals;
-pub use source::Source;
+pub use source::{RawSource, Source};
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub use timer::Timer;
 pub use token::Token;
 pub use trigger::Trigger;

@@ -3,7 +3,10 @@
 use crate::backend::Selector;
 use crate::{Backend, Error, Events, Registry, Result};
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, RawHandle};
 use std::time::{Duration, Instant};
 
 /// A readiness event queue: the kernel's epoll (Linux, Android) or kqueue
@@ -211,6 +214,7 @@ impl Poll {
     }
 }
 
+#[cfg(unix)]
 impl AsFd for Poll {
     /// The epoll (or kqueue, or io_uring) descriptor, e.g. to nest this
     /// poll inside another event loop. (An io_uring descriptor is readable
@@ -221,8 +225,24 @@ impl AsFd for Poll {
     }
 }
 
+#[cfg(unix)]
 impl AsRawFd for Poll {
     fn as_raw_fd(&self) -> RawFd {
         self.registry.as_raw_fd()
+    }
+}
+
+#[cfg(windows)]
+impl AsHandle for Poll {
+    /// The poll's I/O completion port.
+    fn as_handle(&self) -> BorrowedHandle<'_> {
+        self.registry.as_handle()
+    }
+}
+
+#[cfg(windows)]
+impl AsRawHandle for Poll {
+    fn as_raw_handle(&self) -> RawHandle {
+        self.registry.as_raw_handle()
     }
 }

@@ -1,9 +1,13 @@
 //! Adding, changing and removing the sources a `Poll` watches.
 
 use crate::backend::Selector;
+use crate::source::{raw_source, BorrowedSource};
 use crate::wake_gate::WakeGate;
 use crate::{Error, Interest, Result, Source, Token, Trigger};
+#[cfg(unix)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, RawHandle};
 use std::sync::Arc;
 
 /// Adds, changes and removes the sources a [`Poll`](crate::Poll) watches.
@@ -275,54 +279,57 @@ impl Registry {
 }
 
 /// The hooks through which sources reach the backend: the one place a file
-/// descriptor becomes a kernel registration. The [`Source`] impl for `AsFd`
-/// types calls these; a later source the kernel knows by something else (a
-/// kqueue timer, a Windows socket) gets its own hook here, implemented by
-/// the backends that have it, so `Source` impls never name a backend.
+/// descriptor (on Windows, a socket) becomes a kernel registration. The
+/// [`Source`] impl for `AsFd` (`AsSocket`) types calls these; a later
+/// source the kernel knows by something else (a kqueue timer) gets its own
+/// hook here, implemented by the backends that have it, so `Source` impls
+/// never name a backend.
 ///
 /// The hooks check `interest` again, because `Source` methods are public
 /// and may be called directly.
 impl Registry {
     #[inline]
-    pub(crate) fn register_fd(
+    pub(crate) fn register_raw(
         &self,
-        fd: BorrowedFd<'_>,
+        source: BorrowedSource<'_>,
         token: Token,
         interest: Interest,
         trigger: Trigger,
     ) -> Result<()> {
         let interest = known(interest)?;
-        // Miri has no getsockopt.
-        #[cfg(all(debug_assertions, not(miri)))]
-        if crate::backend::is_blocking_socket(fd) {
+        // Miri has no getsockopt; Windows cannot tell a socket's blocking
+        // mode.
+        #[cfg(all(unix, debug_assertions, not(miri)))]
+        if crate::backend::is_blocking_socket(source) {
             return Err(Error::InvalidInput {
                 reason: "a socket in blocking mode: call set_nonblocking(true) before \
                          registering it (evq checks this in debug builds)",
             });
         }
         self.selector
-            .register(fd.as_raw_fd(), token, interest, trigger)
+            .register(raw_source(source), token, interest, trigger)
     }
 
     #[inline]
-    pub(crate) fn reregister_fd(
+    pub(crate) fn reregister_raw(
         &self,
-        fd: BorrowedFd<'_>,
+        source: BorrowedSource<'_>,
         token: Token,
         interest: Interest,
         trigger: Trigger,
     ) -> Result<()> {
         let interest = known(interest)?;
         self.selector
-            .reregister(fd.as_raw_fd(), token, interest, trigger)
+            .reregister(raw_source(source), token, interest, trigger)
     }
 
     #[inline]
-    pub(crate) fn deregister_fd(&self, fd: BorrowedFd<'_>) -> Result<()> {
-        self.selector.deregister(fd.as_raw_fd())
+    pub(crate) fn deregister_raw(&self, source: BorrowedSource<'_>) -> Result<()> {
+        self.selector.deregister(raw_source(source))
     }
 }
 
+#[cfg(unix)]
 impl AsFd for Registry {
     /// The poll instance's descriptor (the epoll or kqueue fd).
     fn as_fd(&self) -> BorrowedFd<'_> {
@@ -330,9 +337,25 @@ impl AsFd for Registry {
     }
 }
 
+#[cfg(unix)]
 impl AsRawFd for Registry {
     fn as_raw_fd(&self) -> RawFd {
         self.selector.as_fd().as_raw_fd()
+    }
+}
+
+#[cfg(windows)]
+impl AsHandle for Registry {
+    /// The poll instance's I/O completion port.
+    fn as_handle(&self) -> BorrowedHandle<'_> {
+        self.selector.as_handle()
+    }
+}
+
+#[cfg(windows)]
+impl AsRawHandle for Registry {
+    fn as_raw_handle(&self) -> RawHandle {
+        self.selector.as_handle().as_raw_handle()
     }
 }
 

@@ -34,8 +34,9 @@ use std::time::Duration;
 /// On kqueue an expiration is counted once its time has passed on the
 /// monotonic clock, so `read` may count one whose event is about to arrive.
 /// Over libkqueue (kqueue emulated on Linux) a `Timer` works but cannot be
-/// registered: libkqueue cannot nest a kqueue in another. Windows: evq has
-/// no Windows backend yet.
+/// registered: libkqueue cannot nest a kqueue in another. Unix only: on
+/// Windows evq has no `Timer` yet (a waitable timer with
+/// `NtAssociateWaitCompletionPacket` is the likely way; wine 8 lacks it).
 ///
 /// # Examples
 ///

@@ -28,10 +28,10 @@
 /// use evq::{Interest, Poll, Token, Trigger};
 /// # fn main() -> evq::Result<()> {
 /// let poll = Poll::new()?;
-/// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-/// a.set_nonblocking(true).unwrap();
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// listener.set_nonblocking(true).unwrap();
 /// poll.registry()
-///     .register_with(&a, Token(1), Interest::READABLE, Trigger::Level)?;
+///     .register_with(&listener, Token(1), Interest::READABLE, Trigger::Level)?;
 /// # Ok(())
 /// # }
 /// ```

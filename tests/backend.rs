@@ -5,7 +5,7 @@ mod util;
 
 use evq::{Backend, Error, Events, Interest, Poll, Token};
 use std::io::Write;
-use util::{expect_event, socketpair};
+use util::{expect_event, stream_pair};
 
 /// The backends this build has, on this platform.
 fn compiled_in() -> Vec<Backend> {
@@ -36,7 +36,7 @@ fn each_backend_compiled_in_says_so_and_reports_readiness() {
             Err(error) => panic!("{backend:?}: {error}"),
         };
         assert_eq!(poll.backend(), backend);
-        let (reader, mut writer) = socketpair();
+        let (reader, mut writer) = stream_pair();
         poll.registry()
             .register(&reader, Token(5), Interest::READABLE)
             .unwrap();

@@ -11,8 +11,9 @@ mod util;
 // kqueue of its own, and libkqueue cannot nest a kqueue in another poll
 // (its kqueue descriptor is a pipe's write end). Not on NetBSD and OpenBSD,
 // which have no `Signals` (see its docs). Not under Miri, which emulates
-// no signalfd and no kill.
+// no signalfd and no kill. Not on Windows, which has no signals.
 #[cfg(any(
+    windows,
     miri,
     all(evq_kqueue, target_os = "linux"),
     target_os = "netbsd",
@@ -23,6 +24,7 @@ fn main() {
 }
 
 #[cfg(not(any(
+    windows,
     miri,
     all(evq_kqueue, target_os = "linux"),
     target_os = "netbsd",
@@ -33,6 +35,7 @@ fn main() {
 }
 
 #[cfg(not(any(
+    windows,
     miri,
     all(evq_kqueue, target_os = "linux"),
     target_os = "netbsd",

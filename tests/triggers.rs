@@ -6,9 +6,10 @@ mod util;
 use evq::{Event, Events, Interest, Poll, Token, Trigger};
 use std::io::{self, Write};
 use std::net::Shutdown;
-use std::os::unix::net::UnixStream;
 use std::time::Instant;
-use util::{drain, pipe, reported, setup, socketpair, tcp_pair, PATIENCE};
+#[cfg(unix)]
+use util::pipe;
+use util::{drain, fill, reported, send, setup, stream_pair, tcp_pair, Stream, PATIENCE};
 
 const T: Token = Token(7);
 
@@ -48,13 +49,9 @@ fn wait_for(
     }
 }
 
-fn send(peer: &UnixStream, bytes: &[u8]) {
-    (&*peer).write_all(bytes).expect("write to socket peer");
-}
-
-/// A socket pair whose first end is registered for reading with `trigger`.
-fn registered_pair(poll: &Poll, trigger: Trigger) -> (UnixStream, UnixStream) {
-    let (a, b) = socketpair();
+/// A stream pair whose first end is registered for reading with `trigger`.
+fn registered_pair(poll: &Poll, trigger: Trigger) -> (Stream, Stream) {
+    let (a, b) = stream_pair();
     poll.registry()
         .register_with(&a, T, Interest::READABLE, trigger)
         .expect("register");
@@ -68,7 +65,7 @@ fn registered_pair(poll: &Poll, trigger: Trigger) -> (UnixStream, UnixStream) {
 )]
 fn edge_reports_each_new_readiness_once() {
     let (mut poll, mut events) = setup();
-    let (a, b) = socketpair();
+    let (a, b) = stream_pair();
     poll.registry().register(&a, T, Interest::READABLE).unwrap();
 
     send(&b, b"one");
@@ -176,6 +173,8 @@ fn tcp_peer_shutting_down_writing_is_read_closed() {
     assert!(!event.is_error(), "{event:?}");
 }
 
+// Unix only: the Windows stream pair is TCP, which the test above covers.
+#[cfg(unix)]
 #[test]
 #[cfg_attr(miri, ignore = "Miri's socket pairs have no shutdown")]
 fn unix_peer_shutting_down_writing_is_read_closed() {
@@ -188,6 +187,8 @@ fn unix_peer_shutting_down_writing_is_read_closed() {
     assert!(!event.is_write_closed(), "{event:?}");
 }
 
+// Pipes are Unix only (evq registers sockets on Windows).
+#[cfg(unix)]
 #[test]
 #[cfg_attr(miri, ignore = "Miri's pipes do not poll like Linux pipes")]
 fn a_pipe_whose_writer_is_dropped_is_read_closed() {
@@ -202,6 +203,8 @@ fn a_pipe_whose_writer_is_dropped_is_read_closed() {
     assert!(event.is_read_closed(), "{event:?}");
 }
 
+// Pipes are Unix only.
+#[cfg(unix)]
 #[test]
 #[cfg_attr(miri, ignore = "Miri's pipes do not poll like Linux pipes")]
 fn a_pipe_whose_reader_is_dropped_is_write_closed() {
@@ -248,7 +251,7 @@ fn errors_are_reported_whatever_the_interest() {
 #[test]
 fn a_socket_whose_peer_is_closed_is_write_closed() {
     let (mut poll, mut events) = setup();
-    let (a, b) = socketpair();
+    let (a, b) = stream_pair();
     poll.registry().register(&a, T, Interest::WRITABLE).unwrap();
     assert!(one_event(&mut poll, &mut events, T).is_writable());
 
@@ -304,7 +307,7 @@ fn a_tcp_reset_is_an_error() {
 #[cfg_attr(miri, ignore = "Miri has no TCP")]
 fn a_fresh_socket_is_writable() {
     let (mut poll, mut events) = setup();
-    let (a, _b) = socketpair();
+    let (a, _b) = stream_pair();
     poll.registry().register(&a, T, Interest::WRITABLE).unwrap();
     let event = one_event(&mut poll, &mut events, T);
     assert!(event.is_writable() && !event.is_readable(), "{event:?}");
@@ -324,7 +327,7 @@ fn a_fresh_socket_is_writable() {
 )]
 fn a_full_socket_is_writable_again_once_the_peer_reads() {
     let (mut poll, mut events) = setup();
-    let (a, b) = socketpair();
+    let (a, b) = stream_pair();
     poll.registry().register(&a, T, Interest::WRITABLE).unwrap();
     assert!(one_event(&mut poll, &mut events, T).is_writable());
 
@@ -337,20 +340,6 @@ fn a_full_socket_is_writable_again_once_the_peer_reads() {
     no_event(&mut poll, &mut events, T);
 }
 
-/// Writes to a non-blocking socket until it returns `WouldBlock`; returns
-/// how many bytes it took.
-fn fill(mut socket: &UnixStream) -> usize {
-    let chunk = [0u8; 16 * 1024];
-    let mut written = 0;
-    loop {
-        match socket.write(&chunk) {
-            Ok(n) => written += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return written,
-            Err(e) => panic!("write failed: {e}"),
-        }
-    }
-}
-
 #[test]
 #[cfg_attr(
     miri,
@@ -358,7 +347,7 @@ fn fill(mut socket: &UnixStream) -> usize {
 )]
 fn event_debug_names_the_token_and_the_flags() {
     let (mut poll, mut events) = setup();
-    let (a, b) = socketpair();
+    let (a, b) = stream_pair();
     poll.registry()
         .register(&a, Token(3), Interest::READABLE)
         .unwrap();
@@ -388,11 +377,11 @@ fn ordinary_data_is_not_priority_data() {
     use std::io::Read;
 
     let (mut poll, mut events) = setup();
-    let (a, b) = socketpair();
+    let (a, b) = stream_pair();
     poll.registry()
         .register(&a, Token(1), Interest::PRIORITY)
         .expect("PRIORITY alone is a valid interest");
-    let (c, d) = socketpair();
+    let (c, d) = stream_pair();
     poll.registry()
         .register(&c, Token(2), Interest::READABLE | Interest::PRIORITY)
         .unwrap();
@@ -413,7 +402,7 @@ fn ordinary_data_is_not_priority_data() {
 #[test]
 fn priority_is_invalid_input_on_kqueue() {
     let poll = Poll::new().unwrap();
-    let (a, _b) = socketpair();
+    let (a, _b) = stream_pair();
     for interest in [Interest::PRIORITY, Interest::READABLE | Interest::PRIORITY] {
         let result = poll.registry().register(&a, T, interest);
         assert!(
