@@ -81,7 +81,10 @@
     unsafe_op_in_unsafe_fn,
     clippy::all,
     clippy::pedantic,
-    clippy::undocumented_unsafe_blocks
+    clippy::undocumented_unsafe_blocks,
+    // bindgen's bitfield accessors (Windows' SCOPE_ID) allow
+    // `unnecessary_transmutes`, which Rust 1.71 (the MSRV) does not know.
+    unknown_lints
 )]
 
 include!(env!("EVQ_SYS_BINDINGS"));
