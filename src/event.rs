@@ -82,10 +82,11 @@ impl Event {
     /// `take_error()` on a socket, or see it from the next read or write.
     /// On epoll always reported, whatever the interest; on kqueue, on the
     /// events of the directions registered (`EV_EOF` with an error code).
-    /// On Windows `AFD_POLL_CONNECT_FAIL` (a non-blocking connect failed;
-    /// also set when the poll request itself failed), always watched,
-    /// whatever the interest; a reset connection is not an error there
-    /// but read- and write-closed (`AFD_POLL_ABORT`), as in mio.
+    /// On Windows `AFD_POLL_ABORT` (the connection was reset: the next
+    /// read or write fails) or `AFD_POLL_CONNECT_FAIL` (a non-blocking
+    /// connect failed; also set when the poll request itself failed), both
+    /// always watched, whatever the interest. (mio reports a reset as
+    /// closed but not as an error there.)
     #[inline]
     pub fn is_error(&self) -> bool {
         backend::is_error(&self.raw)

@@ -18,7 +18,7 @@ use std::sync::Arc;
 /// thread is blocked in [`Poll::poll`](crate::Poll::poll): a source
 /// registered meanwhile is reported by that very poll once it is ready.
 ///
-/// A source is anything with a file descriptor ([`AsFd`]): `TcpStream`,
+/// A source is anything with a file descriptor (`AsFd`): `TcpStream`,
 /// `TcpListener`, `UdpSocket`, `UnixStream`, `OwnedFd`, `BorrowedFd`, `File`,
 /// a pipe end; or a type made of several, registered as one unit through
 /// the [`Source`] trait. Put sockets in non-blocking mode
@@ -71,6 +71,28 @@ use std::sync::Arc;
 /// deregistered; a new file that reuses the number reads as registered.
 /// Deregister before closing.
 ///
+/// # On Windows
+///
+/// A source is a socket (`AsSocket`): std's or [`evq::net`](crate::net)'s
+/// TCP and UDP sockets, `OwnedSocket`, `BorrowedSocket`. evq keeps its own
+/// record, keyed by the socket's base handle (`WSAIoctl(SIO_BASE_HANDLE)`),
+/// so [`Error::AlreadyRegistered`] and [`Error::NotRegistered`] come from
+/// it (with `errno: None`), and keeps one `IOCTL_AFD_POLL` request in
+/// flight per registered socket (see [`Trigger`] for how each trigger
+/// maps onto these one-shot requests, and why `Trigger::Edge` wants
+/// `evq::net`'s sockets). `register` makes one `WSAIoctl` and one
+/// `NtDeviceIoControlFile`; `reregister` one `WSAIoctl` and one
+/// `NtDeviceIoControlFile`, or one `NtCancelIoFileEx` when the request in
+/// flight lacks events now asked for (the poll then submits the new
+/// request: a poll blocked on another thread is woken to do it);
+/// `deregister` one `WSAIoctl` and one `NtCancelIoFileEx`, and a completion
+/// of the cancelled request, even one already queued, is never reported.
+/// A registered socket that is closed leaves the record when its request
+/// completes with `AFD_POLL_LOCAL_CLOSE`, but readiness the kernel
+/// reported before the close may still come, once, with the old token:
+/// deregister before closing. Debug builds cannot check that a socket is
+/// non-blocking (Windows cannot tell).
+///
 /// # Errors
 ///
 /// | call | when | error |
@@ -122,11 +144,13 @@ impl Registry {
     /// ```
     /// use evq::{Events, Interest, Poll, Token};
     /// use std::io::Write;
-    /// use std::os::unix::net::UnixStream;
+    /// use std::net::{TcpListener, TcpStream};
     /// use std::time::Duration;
     /// # fn main() -> std::io::Result<()> {
     /// let mut poll = Poll::new()?;
-    /// let (reader, mut writer) = UnixStream::pair()?;
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let mut writer = TcpStream::connect(listener.local_addr()?)?;
+    /// let (reader, _) = listener.accept()?;
     /// reader.set_nonblocking(true)?;
     /// poll.registry().register(&reader, Token(7), Interest::READABLE)?;
     ///
@@ -265,7 +289,7 @@ impl Registry {
     /// the one [`Poll`](crate::Poll). The handles share the poll's
     /// descriptor (reference-counted: it is closed when the `Poll` and
     /// every clone are dropped), so a clone makes no system call and opens
-    /// no descriptor; [`as_raw_fd`](AsRawFd::as_raw_fd) is the same number
+    /// no descriptor; `as_raw_fd` (`as_raw_handle` on Windows) is the same number
     /// for all of them.
     ///
     /// Never fails today; the `Result` leaves room for a backend that

@@ -88,9 +88,12 @@ pub(crate) fn raw_source(source: BorrowedSource<'_>) -> RawSource {
 /// # Examples
 ///
 /// A pipe (a reader and a writer) registered as one unit under one token;
-/// this one always watches both ends, whatever the interest:
+/// this one always watches both ends, whatever the interest. (Unix only:
+/// Windows pipes are not sockets, the only sources evq watches there, so
+/// this example is not run on Windows.)
 ///
-/// ```
+#[cfg_attr(unix, doc = "```")]
+#[cfg_attr(not(unix), doc = "```ignore")]
 /// use evq::{Events, Interest, Poll, Registry, Source, Token, Trigger};
 /// use std::io::{PipeReader, PipeWriter};
 /// use std::time::Duration;

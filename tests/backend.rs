@@ -11,6 +11,8 @@ use util::{expect_event, stream_pair};
 fn compiled_in() -> Vec<Backend> {
     if cfg!(evq_kqueue) {
         vec![Backend::Kqueue]
+    } else if cfg!(windows) {
+        vec![Backend::Iocp]
     } else if cfg!(feature = "io-uring") {
         vec![Backend::Epoll, Backend::IoUring]
     } else {
@@ -48,7 +50,12 @@ fn each_backend_compiled_in_says_so_and_reports_readiness() {
 
 #[test]
 fn a_backend_not_compiled_in_is_invalid_input() {
-    for backend in [Backend::Epoll, Backend::IoUring, Backend::Kqueue] {
+    for backend in [
+        Backend::Epoll,
+        Backend::IoUring,
+        Backend::Kqueue,
+        Backend::Iocp,
+    ] {
         if compiled_in().contains(&backend) {
             continue;
         }

@@ -24,7 +24,10 @@
 //!     (rounded *up* to the backend's resolution, clamped to its range),
 //!     storing at most `max` events. It makes no retries: EINTR and early
 //!     returns from clamping come back to `Poll::poll`, which owns the
-//!     deadline.
+//!     deadline. A completion backend (IOCP) may return no events after
+//!     collecting completions that report nothing (cancelled or filtered
+//!     requests): an early return too; it may check its queue once more
+//!     without waiting when those completions submitted new requests.
 //! - `RawEvent`: the kernel's event struct, which `Event` wraps
 //!   `#[repr(transparent)]` (on IOCP the backend's own `Copy` record, which
 //!   it fills from its completions), and free functions decoding it:
@@ -33,8 +36,9 @@
 //! - `MAX_EVENTS`: the most events one wait can return.
 //! - `WakerFd`: `new(&Selector, Token)` registers a wake-up source that
 //!   `wake(&self)` fires with one async-signal-safe syscall (three in
-//!   the eventfd's once-in-2^64 overflow); the portable `Waker` skips it
-//!   while an earlier wake is pending (`wake_gate.rs`).
+//!   the eventfd's once-in-2^64 overflow; on IOCP a posted packet, which
+//!   `select` reports only while the `WakerFd` lives); the portable `Waker`
+//!   skips it while an earlier wake is pending (`wake_gate.rs`).
 //! - `io_would_block(socket, interest)` (IOCP only): called by
 //!   `evq::net`'s sockets when a read-side (`READABLE`) or write-side
 //!   (`WRITABLE`) call returned `WouldBlock`; re-arms those directions of

@@ -4,7 +4,9 @@
 //! The meaning of each `AFD_POLL_*` bit for `Event` follows mio's, which
 //! follows wepoll's translation to epoll's bits: a reset (`ABORT`) or a
 //! failed connect (`CONNECT_FAIL`) makes both directions ready and closed,
-//! as `EPOLLHUP | EPOLLERR` does on Linux.
+//! as `EPOLLHUP | EPOLLERR` does on Linux. Unlike mio, a reset is also an
+//! error, as `EPOLLERR` says on Linux: the next read or write fails with
+//! it.
 
 use crate::{sys, Token};
 
@@ -42,6 +44,7 @@ pub(super) const WRITABLE: u32 =
 const READ_CLOSED: u32 =
     sys::AFD_POLL_DISCONNECT | sys::AFD_POLL_ABORT | sys::AFD_POLL_CONNECT_FAIL;
 const WRITE_CLOSED: u32 = sys::AFD_POLL_ABORT | sys::AFD_POLL_CONNECT_FAIL;
+const ERROR: u32 = sys::AFD_POLL_ABORT | sys::AFD_POLL_CONNECT_FAIL;
 
 #[inline]
 pub(crate) fn token(event: &RawEvent) -> Token {
@@ -60,7 +63,7 @@ pub(crate) fn is_writable(event: &RawEvent) -> bool {
 
 #[inline]
 pub(crate) fn is_error(event: &RawEvent) -> bool {
-    event.events & sys::AFD_POLL_CONNECT_FAIL != 0
+    event.events & ERROR != 0
 }
 
 #[inline]
@@ -140,7 +143,7 @@ mod tests {
                 false,
                 false,
             ),
-            (sys::AFD_POLL_ABORT, true, true, false, true, true, false),
+            (sys::AFD_POLL_ABORT, true, true, true, true, true, false),
             (
                 sys::AFD_POLL_CONNECT_FAIL,
                 true,

@@ -7,6 +7,7 @@ use super::edge;
 use super::port::{CompletionPort, AFD_KEY, EMPTY_ENTRY, WAKE_KEY};
 use super::raw_event::RawEvent;
 use super::sock_state::{Completion, SockState};
+use super::waker::Wakers;
 use crate::{sys, Error, Event, Interest, Result, Token, Trigger};
 use std::collections::HashMap;
 use std::os::windows::io::{AsHandle, BorrowedHandle, RawSocket};
@@ -29,6 +30,11 @@ struct Inner {
     afd: Arc<Afd>,
     /// The registrations, by base socket (`base_socket.rs`).
     record: Mutex<HashMap<RawSocket, Arc<SockState>>>,
+    /// Level-triggered registrations whose next request the next `select`
+    /// submits (`Completion::Event { repoll: true }`).
+    repoll: Mutex<Vec<Arc<SockState>>>,
+    /// The live wakers, shared with them.
+    wakers: Arc<Wakers>,
 }
 
 impl std::fmt::Debug for SockState {
@@ -50,6 +56,8 @@ impl Selector {
                 port: Arc::new(port),
                 afd: Arc::new(afd),
                 record: Mutex::default(),
+                repoll: Mutex::default(),
+                wakers: Arc::default(),
             }),
         })
     }
@@ -129,10 +137,16 @@ impl Selector {
             })
     }
 
-    /// One `GetQueuedCompletionStatusEx` of at most `max` completions
-    /// (and `ENTRIES_PER_WAIT`), each turned into at most one event.
-    /// Completions that report nothing (cancelled, deregistered, filtered)
-    /// leave `events` empty, which `Poll::poll` treats as an early return.
+    /// Submits the requests of the level-triggered registrations the last
+    /// poll reported, then makes one `GetQueuedCompletionStatusEx` of at
+    /// most `max` completions (and `ENTRIES_PER_WAIT`), each turned into at
+    /// most one event. If they reported nothing but led to new requests (a
+    /// `reregister`'s cancellation completed), one more
+    /// `GetQueuedCompletionStatusEx` that does not wait collects what those
+    /// completed with at once, so that a poll after `reregister` reports
+    /// the readiness it re-armed. Completions that report nothing
+    /// (cancelled, deregistered, filtered) leave `events` empty, which
+    /// `Poll::poll` treats as an early return.
     pub(crate) fn select(
         &self,
         events: &mut Vec<Event>,
@@ -140,13 +154,31 @@ impl Selector {
         timeout: Option<Duration>,
     ) -> Result<()> {
         events.clear();
+        self.repoll();
         let mut entries = [EMPTY_ENTRY; ENTRIES_PER_WAIT];
         let n = max.min(events.capacity()).min(ENTRIES_PER_WAIT);
-        for entry in self.inner.port.wait(&mut entries[..n], timeout)? {
+        let completed = self.inner.port.wait(&mut entries[..n], timeout)?;
+        if self.collect(completed, events) && events.is_empty() {
+            let completed = self
+                .inner
+                .port
+                .wait(&mut entries[..n], Some(Duration::ZERO))?;
+            self.collect(completed, events);
+        }
+        Ok(())
+    }
+
+    /// Turns dequeued completions into events; returns whether any of
+    /// them submitted a new request without reporting an event.
+    fn collect(&self, completed: &[sys::OVERLAPPED_ENTRY], events: &mut Vec<Event>) -> bool {
+        let mut submitted_any = false;
+        for entry in completed {
             if entry.lpCompletionKey as usize == WAKE_KEY {
-                let token = Token(entry.lpOverlapped as usize);
-                let wake = RawEvent::new(token, sys::AFD_POLL_RECEIVE);
-                events.push(Event::from_raw(wake));
+                // A dropped waker's packet reports nothing.
+                if let Some(token) = self.inner.wakers.token(entry.lpOverlapped as usize) {
+                    let wake = RawEvent::new(token, sys::AFD_POLL_RECEIVE);
+                    events.push(Event::from_raw(wake));
+                }
                 continue;
             }
             debug_assert_eq!(entry.lpCompletionKey as usize, AFD_KEY);
@@ -155,12 +187,27 @@ impl Selector {
             // dequeued here once.
             let state = unsafe { SockState::from_completion(entry.lpOverlapped) };
             match state.complete() {
-                Completion::Event(event) => events.push(Event::from_raw(event)),
-                Completion::Nothing => {}
+                Completion::Event { event, repoll } => {
+                    events.push(Event::from_raw(event));
+                    if repoll {
+                        self.inner.repolls().push(state);
+                    }
+                }
+                Completion::Nothing { submitted } => submitted_any |= submitted,
                 Completion::Closed => self.forget(&state),
             }
         }
-        Ok(())
+        submitted_any
+    }
+
+    /// Submits the requests that level-triggered events left for this poll.
+    fn repoll(&self) {
+        let states = std::mem::take(&mut *self.inner.repolls());
+        for state in states {
+            if state.repoll().is_err() {
+                self.forget(&state);
+            }
+        }
     }
 
     /// Removes a closed socket's registration from the record, unless the
@@ -181,6 +228,11 @@ impl Selector {
     pub(super) fn port(&self) -> &Arc<CompletionPort> {
         &self.inner.port
     }
+
+    /// The live wakers, for a waker to join.
+    pub(super) fn wakers(&self) -> &Arc<Wakers> {
+        &self.inner.wakers
+    }
 }
 
 impl AsHandle for Selector {
@@ -193,6 +245,10 @@ impl Inner {
     fn record(&self) -> MutexGuard<'_, HashMap<RawSocket, Arc<SockState>>> {
         // Each change is one insertion or removal: still consistent.
         self.record.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn repolls(&self) -> MutexGuard<'_, Vec<Arc<SockState>>> {
+        self.repoll.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -232,5 +288,47 @@ impl Drop for Inner {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::os::windows::io::AsRawSocket;
+    use std::sync::Weak;
+
+    #[test]
+    fn dropping_the_last_handle_frees_every_registration_and_the_afd_handle() {
+        let (listening, deregistered) = (listener(), listener());
+        let selector = Selector::new().unwrap();
+        let weak = |socket: &TcpListener| -> Weak<SockState> {
+            let base = base_socket(socket.as_raw_socket()).unwrap();
+            Arc::downgrade(&selector.inner.record()[&base])
+        };
+        for socket in [&listening, &deregistered] {
+            let raw = socket.as_raw_socket();
+            selector
+                .register(raw, Token(1), Interest::READABLE, Trigger::Level)
+                .unwrap();
+        }
+        let states = [weak(&listening), weak(&deregistered)];
+        // Cancelled, its completion not dequeued: only the kernel's count
+        // keeps it.
+        selector.deregister(deregistered.as_raw_socket()).unwrap();
+        assert_eq!(selector.inner.afd.in_flight(), 2);
+        let afd = Arc::downgrade(&selector.inner.afd);
+        let clone = selector.try_clone().unwrap();
+        drop(selector);
+        assert!(states.iter().all(|state| state.upgrade().is_some()));
+        drop(clone);
+        assert!(states.iter().all(|state| state.upgrade().is_none()));
+        assert!(afd.upgrade().is_none(), "the AFD handle is closed");
+    }
+
+    fn listener() -> TcpListener {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        listener
     }
 }

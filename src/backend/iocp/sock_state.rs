@@ -84,10 +84,14 @@ enum Request {
 
 /// What a dequeued completion means to the poll.
 pub(super) enum Completion {
-    /// Report this event.
-    Event(RawEvent),
-    /// Nothing to report (cancelled, filtered, or deregistered).
-    Nothing,
+    /// Report this event. A level-triggered registration's next request
+    /// waits for `repoll` (the next poll), so that it asks the socket
+    /// after the program had its chance to drain it: submitted at once, it
+    /// would complete at once, and report readiness already used up.
+    Event { event: RawEvent, repoll: bool },
+    /// Nothing to report (cancelled, filtered, or deregistered); whether a
+    /// new request was submitted (one that may complete at once).
+    Nothing { submitted: bool },
     /// The socket was closed (or can no longer be polled): the
     /// registration is gone, and leaves the poll's record.
     Closed,
@@ -189,7 +193,7 @@ impl SockState {
         let mut inner = self.lock();
         inner.request = Request::Idle;
         if inner.deleted {
-            return Completion::Nothing;
+            return Completion::Nothing { submitted: false };
         }
         // SAFETY: the completion was dequeued, so the kernel is done with
         // the buffers, and no other request is in flight; we hold the lock.
@@ -204,7 +208,12 @@ impl SockState {
         }
         if reported != 0 {
             match inner.trigger {
-                Trigger::Level => {}
+                Trigger::Level => {
+                    return Completion::Event {
+                        event: RawEvent::new(inner.token, reported),
+                        repoll: true,
+                    }
+                }
                 Trigger::Edge => inner.armed &= !reported,
                 Trigger::Oneshot | Trigger::EdgeOneshot => inner.armed = 0,
             }
@@ -215,9 +224,24 @@ impl SockState {
             return Completion::Closed;
         }
         if reported == 0 {
-            return Completion::Nothing;
+            return Completion::Nothing { submitted: true };
         }
-        Completion::Event(RawEvent::new(inner.token, reported))
+        Completion::Event {
+            event: RawEvent::new(inner.token, reported),
+            repoll: false,
+        }
+    }
+
+    /// Submits the request a level-triggered event left for the next poll
+    /// (`Completion::Event { repoll: true }`). An error means the socket
+    /// was closed meanwhile: the registration is gone.
+    pub(super) fn repoll(self: &Arc<Self>) -> Result<()> {
+        let mut inner = self.lock();
+        let result = self.update(&mut inner);
+        if result.is_err() {
+            inner.deleted = true;
+        }
+        result
     }
 
     /// Makes the request in flight cover what is armed.
