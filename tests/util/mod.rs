@@ -48,6 +48,35 @@ pub fn reported(poll: &mut Poll, events: &mut Events, token: Token) -> Vec<Event
     all.into_iter().filter(|e| e.token() == token).collect()
 }
 
+/// The events for `token` of the first poll that reports any, where the
+/// test has just made the source ready: on Unix one non-blocking poll
+/// (the readiness exists when the call that caused it returns: data
+/// written to a socket pair is already in its peer's buffer); on Windows,
+/// where an AFD poll completes into the port asynchronously (the network
+/// stack completes it once the bytes arrive), polls until `token` shows up,
+/// for up to [`PATIENCE`]. Either way, the events of one poll call: how
+/// many it holds for `token` is for the caller to check.
+pub fn reported_when_ready(poll: &mut Poll, events: &mut Events, token: Token) -> Vec<Event> {
+    #[cfg(unix)]
+    return reported(poll, events, token);
+    #[cfg(windows)]
+    {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            poll.poll(events, Some(left)).expect("poll");
+            let got: Vec<Event> = events
+                .iter()
+                .filter(|e| e.token() == token)
+                .copied()
+                .collect();
+            if !got.is_empty() || left.is_zero() {
+                return got;
+            }
+        }
+    }
+}
+
 /// Polls once without blocking and returns what was reported.
 pub fn poll_now(poll: &mut Poll, events: &mut Events) -> Vec<Event> {
     poll.poll(events, Some(Duration::ZERO)).expect("poll");
