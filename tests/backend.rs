@@ -9,10 +9,10 @@ use util::{expect_event, stream_pair};
 
 /// The backends this build has, on this platform.
 fn compiled_in() -> Vec<Backend> {
-    if cfg!(evq_kqueue) {
-        vec![Backend::Kqueue]
-    } else if cfg!(windows) {
+    if cfg!(windows) {
         vec![Backend::Iocp]
+    } else if cfg!(evq_kqueue) {
+        vec![Backend::Kqueue]
     } else if cfg!(feature = "io-uring") {
         vec![Backend::Epoll, Backend::IoUring]
     } else {

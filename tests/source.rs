@@ -170,7 +170,7 @@ fn a_composite_reports_each_part_with_its_own_token() {
     poll.registry()
         .reregister_with(&sockets, Token(20), Interest::READABLE, Trigger::Level)
         .unwrap();
-    let ready = util::poll_now(&mut poll, &mut events);
+    let ready = util::poll_when_ready(&mut poll, &mut events, 2);
     let mut tokens: Vec<Token> = ready.iter().map(|e| e.token()).collect();
     tokens.sort();
     assert_eq!(tokens, [Token(20), Token(21)]);

@@ -306,6 +306,12 @@ fn a_tcp_reset_is_an_error() {
     drop(server);
 
     let event = wait_for(&mut poll, &mut events, Token(1), Event::is_error);
+    // AFD_POLL_ABORT: closed both ways.
+    #[cfg(windows)]
+    assert!(
+        event.is_read_closed() && event.is_write_closed(),
+        "{event:?}"
+    );
     // EPOLLERR means write-closed on epoll. On kqueue the error comes as
     // EV_EOF with the errno on the one filter registered, EVFILT_READ.
     #[cfg(evq_epoll)]
@@ -314,10 +320,22 @@ fn a_tcp_reset_is_an_error() {
     assert!(event.is_read_closed(), "{event:?}");
     // libkqueue reads SO_ERROR to report the error event, which clears it
     // (its README): nothing is left for take_error there.
-    #[cfg(not(evq_force_kqueue))]
+    #[cfg(all(unix, not(evq_force_kqueue)))]
     {
         let error = client.take_error().unwrap().expect("a pending error");
         assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
+    }
+    // Winsock keeps no SO_ERROR for a reset connection: the next read
+    // reports it. Not under wine 8, where that read returns end of file
+    // (0) and SO_ERROR is empty too (seen here; wine's server takes the
+    // socket's error when it reports the abort, as libkqueue does).
+    #[cfg(windows)]
+    if util::under_wine() {
+        eprintln!("skipped under wine: the read after a reset returns 0, not ConnectionReset");
+    } else {
+        use std::io::Read;
+        let error = client.read(&mut [0; 8]).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionReset, "{error}");
     }
 }
 

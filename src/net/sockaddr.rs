@@ -6,13 +6,16 @@
 
 use crate::sys;
 use std::ffi::c_int;
-use std::io;
 use std::mem::{self, size_of};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::SocketAddr;
 #[cfg(unix)]
 use {
-    std::ffi::OsStr, std::os::unix::ffi::OsStrExt,
-    std::os::unix::net::SocketAddr as UnixSocketAddr, std::path::Path,
+    std::ffi::OsStr,
+    std::io,
+    std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6},
+    std::os::unix::ffi::OsStrExt,
+    std::os::unix::net::SocketAddr as UnixSocketAddr,
+    std::path::Path,
 };
 
 /// The type of an address length: `socklen_t`; Winsock takes an `int`.
@@ -72,6 +75,7 @@ impl SockAddr {
     }
 
     /// The storage viewed as the family's struct `T`.
+    #[cfg(unix)]
     fn view<T: CSockAddr>(&self) -> &T {
         // SAFETY: T fits in the storage and is no more aligned (asserted
         // above), and any bytes are a valid T (CSockAddr).
@@ -158,11 +162,13 @@ impl SockAddr {
     }
 
     /// The address family (`AF_INET`, `AF_INET6`, `AF_UNIX`).
+    #[cfg(unix)]
     pub(crate) fn family(&self) -> c_int {
         c_int::from(self.storage.ss_family)
     }
 
     /// The address as `std` has it, if it is IPv4 or IPv6.
+    #[cfg(unix)]
     pub(crate) fn to_inet(&self) -> io::Result<SocketAddr> {
         match self.family() as u32 {
             sys::AF_INET => {
@@ -218,6 +224,7 @@ impl SockAddr {
     /// A pointer to the storage and its length, for the kernel to fill in
     /// (`accept4`): the length goes in as the room there is and comes back
     /// as the length used.
+    #[cfg(unix)]
     pub(crate) fn as_mut_parts(&mut self) -> (*mut sys::sockaddr, &mut SockLen) {
         (
             (&mut self.storage as *mut sys::sockaddr_storage).cast(),
@@ -240,6 +247,7 @@ fn in6_addr_from(octets: [u8; 16]) -> sys::in6_addr {
 }
 
 /// The 16 bytes of an `in6_addr`, in network order.
+#[cfg(unix)]
 fn in6_addr_octets(addr: sys::in6_addr) -> [u8; 16] {
     // SAFETY: as in `in6_addr_from`; any 16 bytes are a valid array.
     unsafe { mem::transmute::<sys::in6_addr, [u8; 16]>(addr) }
@@ -254,6 +262,7 @@ fn in_addr_from(octets: [u8; 4]) -> sys::in_addr {
 }
 
 /// The 4 bytes of an `in_addr`, in network order.
+#[cfg(unix)]
 fn in_addr_octets(addr: sys::in_addr) -> [u8; 4] {
     // SAFETY: as in `in_addr_from`; any 4 bytes are a valid array.
     unsafe { mem::transmute::<sys::in_addr, [u8; 4]>(addr) }
@@ -273,17 +282,10 @@ fn scope_id(sin6: &sys::sockaddr_in6) -> u32 {
 
 /// Sets `sin6_scope_id`, which Winsock puts in an anonymous union with
 /// `sin6_scope_struct` (a `SCOPE_ID`, the same 32 bits split in fields).
+/// (Reading addresses back is std's business on Windows.)
 #[cfg(windows)]
 fn set_scope_id(sin6: &mut sys::sockaddr_in6, id: u32) {
     sin6.__bindgen_anon_1.sin6_scope_id = id;
-}
-
-/// `sin6_scope_id`, from Winsock's anonymous union.
-#[cfg(windows)]
-fn scope_id(sin6: &sys::sockaddr_in6) -> u32 {
-    // SAFETY: both members of the union are 32 bits of plain integers, so
-    // reading either is valid whichever was written.
-    unsafe { sin6.__bindgen_anon_1.sin6_scope_id }
 }
 
 /// Where `sun_path` starts in a `sockaddr_un` (`offset_of!` is newer than

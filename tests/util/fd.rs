@@ -7,11 +7,11 @@
 //! too (the tests' Windows stream pair is made from it).
 #![allow(dead_code)] // each includer uses a different subset
 
-use std::io;
 use std::net::{TcpListener, TcpStream};
 #[cfg(unix)]
 use {
     std::fs::File,
+    std::io,
     std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd},
     std::os::unix::net::UnixStream,
 };

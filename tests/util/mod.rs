@@ -77,6 +77,32 @@ pub fn reported_when_ready(poll: &mut Poll, events: &mut Events, token: Token) -
     }
 }
 
+/// What the polls that find `count` events report, where the test has
+/// just made that many ready: on Unix one non-blocking poll (see
+/// [`reported_when_ready`]), whatever it holds; on Windows polls until
+/// `count` events came, for up to [`PATIENCE`].
+pub fn poll_when_ready(poll: &mut Poll, events: &mut Events, count: usize) -> Vec<Event> {
+    #[cfg(unix)]
+    {
+        let _ = count;
+        poll_now(poll, events)
+    }
+    #[cfg(windows)]
+    {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        let mut all = Vec::new();
+        while all.len() < count {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            poll.poll(events, Some(left)).expect("poll");
+            all.extend(events.iter().copied());
+        }
+        all
+    }
+}
+
 /// Polls once without blocking and returns what was reported.
 pub fn poll_now(poll: &mut Poll, events: &mut Events) -> Vec<Event> {
     poll.poll(events, Some(Duration::ZERO)).expect("poll");
