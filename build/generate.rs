@@ -220,6 +220,11 @@ fn clang_target(rust_target: &str) -> String {
     if parts[0].starts_with("riscv64") {
         parts[0] = "riscv64";
     }
+    // Rust's GNU-LLVM Windows targets are clang's MinGW ones (libc++ and
+    // lld instead of libstdc++ and ld are no part of the C declarations).
+    if parts.get(3) == Some(&"gnullvm") {
+        parts[3] = "gnu";
+    }
     if parts.get(1) == Some(&"apple") {
         if parts[0] == "aarch64" {
             parts[0] = "arm64";

@@ -17,7 +17,9 @@
 //! `src/sys/bindings/<family>/<arch>.rs`, keyed by what the declarations
 //! depend on: the OS family (`linux` for glibc, musl and Android, whose
 //! epoll ABI is the kernel's; `apple` for macOS, iOS, tvOS, watchOS and
-//! visionOS, which share Darwin's headers; each BSD) and the architecture.
+//! visionOS, which share Darwin's headers; each BSD; `windows` for the GNU,
+//! GNU-LLVM and MSVC toolchains, which share the Windows ABI) and the
+//! architecture.
 //! A libc whose headers differ gets its own `<arch>-<libc>.rs` (musl on
 //! 32-bit x86). The freshness test regenerates each file and checks that
 //! the other targets it serves get the same items from their own headers.
@@ -25,7 +27,7 @@
 //! the target's headers at build time. Either way, [`GENERATED_FROM`]
 //! names the bindgen version, the target and the header set they were made
 //! from (real system headers: glibc from Debian or Zig for Linux, the libc
-//! headers Zig ships for macOS and the BSDs).
+//! headers Zig ships for macOS, the BSDs and Windows, mingw-w64's there).
 //!
 //! # Stability
 //!
@@ -34,7 +36,8 @@
 //! **not** covered by evq's semver promises: an item is here only because a
 //! backend uses it, and it may change type, move or disappear in any
 //! release, including a patch release, when the headers or the backends
-//! change. Depend on the `libc` crate for raw declarations you rely on.
+//! change. Depend on the `libc` crate (`windows-sys` on Windows) for raw
+//! declarations you rely on.
 //!
 //! The contents differ per target, as the C types do: `struct kevent` has
 //! extra `ext` fields on FreeBSD and NetBSD, NetBSD's `filter` is a `u32`
@@ -81,7 +84,10 @@
     unsafe_op_in_unsafe_fn,
     clippy::all,
     clippy::pedantic,
-    clippy::undocumented_unsafe_blocks
+    clippy::undocumented_unsafe_blocks,
+    // bindgen's bitfield accessors (Windows' SCOPE_ID) allow
+    // `unnecessary_transmutes`, which Rust 1.71 (the MSRV) does not know.
+    unknown_lints
 )]
 
 include!(env!("EVQ_SYS_BINDINGS"));

@@ -9,7 +9,8 @@
  * The layouts and values are the driver's (as documented by ReactOS's
  * drivers/network/afd and used by every implementation since); bindgen's
  * layout tests check what clang computes for each target (AFD_POLL_INFO
- * with one handle is 32 bytes on 64-bit Windows, 24 on 32-bit).
+ * with one handle is 32 bytes on 64-bit and 32-bit Windows alike: the
+ * handle entry is 16 or 12 bytes, and LARGE_INTEGER aligns the struct to 8).
  *
  * Included by wrapper.h after <windows.h> and <winternl.h>.
  */
@@ -39,7 +40,7 @@ typedef struct _AFD_POLL_INFO {
 } AFD_POLL_INFO, *PAFD_POLL_INFO;
 
 /* The AFD poll events (the bit numbers of AFD_POLL_*_BIT in ReactOS). */
-#define AFD_POLL_RECEIVE 0x0001           /* data to read, or a FIN (UDP: a datagram) */
+#define AFD_POLL_RECEIVE 0x0001           /* data to read (UDP: a datagram) */
 #define AFD_POLL_RECEIVE_EXPEDITED 0x0002 /* out-of-band data */
 #define AFD_POLL_SEND 0x0004              /* room to write, or a connect completed */
 #define AFD_POLL_DISCONNECT 0x0008        /* the peer shut down its sending side */
