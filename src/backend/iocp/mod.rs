@@ -14,8 +14,11 @@
 //! new one after each completion, and turns completions into events
 //! (`raw_event.rs`):
 //!
-//! - `Level`: after each completion, the same poll again: while the socket
-//!   stays ready, every `Poll::poll` reports it.
+//! - `Level`: after an event, the same poll again, submitted when the next
+//!   `select` begins (submitted at once it would complete at once, before
+//!   the program drained the socket, and report stale readiness): while
+//!   the socket stays ready, every `Poll::poll` reports it. After a
+//!   completion that reported nothing, the next request goes out at once.
 //! - `Oneshot`, `EdgeOneshot`: after an event, nothing is armed until
 //!   `reregister` (a poll for `AFD_POLL_LOCAL_CLOSE` alone stays in flight,
 //!   to notice the socket being closed).

@@ -321,5 +321,9 @@ mod tests {
             sys::AFD_POLL_RECEIVE | sys::AFD_POLL_ACCEPT | sys::AFD_POLL_DISCONNECT
         );
         assert_eq!(interest_events(Interest::WRITABLE), sys::AFD_POLL_SEND);
+        assert_eq!(
+            interest_events(Interest::PRIORITY),
+            sys::AFD_POLL_RECEIVE_EXPEDITED
+        );
     }
 }
