@@ -49,9 +49,10 @@ fn example(name: &str, args: &[&str]) -> Command {
 
 /// The example NAME with ARGS, run directly: the executable `cargo test`
 /// built beside this test's own (`<target dir>/debug/examples/NAME.exe`,
-/// this test being in `.../debug/deps`). On Windows there is no `cargo`
-/// to run under wine, nor a need for one: the examples are built with the
-/// tests. (Run the suite through `cargo test`, which builds them; `cargo
+/// this test being in `.../debug/deps`). Under wine, where CI runs the
+/// Windows build, the `cargo` that built the test is a Linux program that
+/// a Windows process cannot start; the examples are built with the tests
+/// anyway. (Run the suite through `cargo test`, which builds them; `cargo
 /// test --test examples` alone does not.)
 #[cfg(windows)]
 fn example(name: &str, args: &[&str]) -> Command {

@@ -4,7 +4,7 @@
 mod util;
 
 use evq::{Event, Events, Interest, Poll, Token, Trigger};
-use std::io::{self, Write};
+use std::io::Write;
 use std::net::Shutdown;
 use std::time::Instant;
 #[cfg(unix)]
@@ -323,7 +323,7 @@ fn a_tcp_reset_is_an_error() {
     #[cfg(all(unix, not(evq_force_kqueue)))]
     {
         let error = client.take_error().unwrap().expect("a pending error");
-        assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
+        assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset);
     }
     // Winsock keeps no SO_ERROR for a reset connection: the next read
     // reports it. Not under wine 8, where that read returns end of file
@@ -335,7 +335,7 @@ fn a_tcp_reset_is_an_error() {
     } else {
         use std::io::Read;
         let error = client.read(&mut [0; 8]).unwrap_err();
-        assert_eq!(error.kind(), io::ErrorKind::ConnectionReset, "{error}");
+        assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset, "{error}");
     }
 }
 

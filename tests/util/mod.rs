@@ -212,8 +212,9 @@ pub fn assert_born_right(fd: &impl std::os::fd::AsRawFd, what: &str) {
 /// data, a peer's FIN is reported as readable only (Windows adds the
 /// hang-up, `AFD_POLL_DISCONNECT`, which wine sends once the data is
 /// read), and closing the AFD handle completes its pending polls at once
-/// with `STATUS_BUFFER_OVERFLOW`. The few tests that meet one skip
-/// themselves when this is true, saying which.
+/// with `STATUS_BUFFER_OVERFLOW`; and in one seen here: after a reset,
+/// the next read returns end of file instead of `ConnectionReset`. A test
+/// that meets one skips that check when this is true, saying which.
 ///
 /// Wine's loader puts `WINECONFIGDIR` (the prefix, as an NT path) in the
 /// environment of every process it starts; Windows has no such variable.
