@@ -2,6 +2,7 @@
 
 use crate::backend::ChildFd;
 use crate::Result;
+#[cfg(evq_epoll)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::process::{Child, ExitStatus};
 use std::sync::OnceLock;
@@ -128,6 +129,7 @@ impl ChildExit {
     }
 }
 
+#[cfg(evq_epoll)]
 impl AsFd for ChildExit {
     /// The pidfd (on kqueue, the source's own kqueue).
     fn as_fd(&self) -> BorrowedFd<'_> {
@@ -135,8 +137,13 @@ impl AsFd for ChildExit {
     }
 }
 
+#[cfg(evq_epoll)]
 impl AsRawFd for ChildExit {
     fn as_raw_fd(&self) -> RawFd {
         self.inner.as_fd().as_raw_fd()
     }
 }
+
+// On kqueue: no descriptor; its kernel filters go into the poll's kqueue.
+#[cfg(evq_kqueue)]
+crate::source::watched_source!(ChildExit);

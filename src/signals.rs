@@ -2,6 +2,7 @@
 
 use crate::backend::SignalFd;
 use crate::Result;
+#[cfg(evq_epoll)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 /// A set of signals that a [`Poll`](crate::Poll) watches like any other
@@ -171,6 +172,7 @@ impl Signals {
     }
 }
 
+#[cfg(evq_epoll)]
 impl AsFd for Signals {
     /// The signalfd (on kqueue, the source's own kqueue).
     fn as_fd(&self) -> BorrowedFd<'_> {
@@ -178,8 +180,13 @@ impl AsFd for Signals {
     }
 }
 
+#[cfg(evq_epoll)]
 impl AsRawFd for Signals {
     fn as_raw_fd(&self) -> RawFd {
         self.inner.as_fd().as_raw_fd()
     }
 }
+
+// On kqueue: no descriptor; its kernel filters go into the poll's kqueue.
+#[cfg(evq_kqueue)]
+crate::source::watched_source!(Signals);

@@ -2,6 +2,7 @@
 
 use crate::backend::TimerFd;
 use crate::{Error, Result};
+#[cfg(evq_epoll)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
@@ -138,6 +139,7 @@ fn at_least_a_nanosecond(duration: Duration) -> Duration {
     duration.max(Duration::from_nanos(1))
 }
 
+#[cfg(evq_epoll)]
 impl AsFd for Timer {
     /// The timerfd (on kqueue, the timer's own kqueue).
     fn as_fd(&self) -> BorrowedFd<'_> {
@@ -145,8 +147,13 @@ impl AsFd for Timer {
     }
 }
 
+#[cfg(evq_epoll)]
 impl AsRawFd for Timer {
     fn as_raw_fd(&self) -> RawFd {
         self.inner.as_fd().as_raw_fd()
     }
 }
+
+// On kqueue: no descriptor; its kernel filters go into the poll's kqueue.
+#[cfg(evq_kqueue)]
+crate::source::watched_source!(Timer);

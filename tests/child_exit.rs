@@ -1,9 +1,5 @@
 //! `ChildExit`: real children that exit, fail, are killed, or exited long
 //! before anyone asked.
-// Not over libkqueue (the kqueue backend on Linux): there these sources are
-// kqueues of their own, and libkqueue cannot nest a kqueue in another poll
-// (its kqueue descriptor is a pipe's write end), so none can be registered.
-#![cfg(not(all(evq_kqueue, target_os = "linux")))]
 // Not under Miri, which emulates epoll and eventfd but none of timerfd,
 // signalfd, pidfd_open, waitid or process spawning.
 #![cfg(not(miri))]

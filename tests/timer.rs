@@ -3,10 +3,6 @@
 //! Timing checks are lower bounds only ("never earlier than"): the tests run
 //! on busy machines, where any wait may take longer than asked. A check that
 //! something does *not* happen waits a bounded time for it.
-// Not over libkqueue (the kqueue backend on Linux): there these sources are
-// kqueues of their own, and libkqueue cannot nest a kqueue in another poll
-// (its kqueue descriptor is a pipe's write end), so none can be registered.
-#![cfg(not(all(evq_kqueue, target_os = "linux")))]
 // Not under Miri, which emulates epoll and eventfd but none of timerfd,
 // signalfd, pidfd_open, waitid or process spawning.
 #![cfg(not(miri))]

@@ -22,6 +22,7 @@
 //! - [`kqueue(2)` on NetBSD](https://man.netbsd.org/kqueue.2),
 //!   [on OpenBSD](https://man.openbsd.org/kqueue.2)
 
+use super::kqueue_watch::Doorbells;
 use super::registrations::{Registration, Registrations};
 use super::syscall::check;
 use crate::{sys, Error, Event, Interest, Result, Token, Trigger};
@@ -42,10 +43,12 @@ pub(crate) struct Selector {
     shared: Arc<Kqueue>,
 }
 
-/// The kqueue descriptor and the record of what is registered with it.
+/// The kqueue descriptor, the record of the fds registered with it, and
+/// the doorbells of the other sources (`kqueue_watch.rs`).
 struct Kqueue {
     fd: OwnedFd,
     registrations: Registrations,
+    doorbells: Doorbells,
 }
 
 impl std::fmt::Debug for Selector {
@@ -65,6 +68,7 @@ impl Selector {
         let kqueue = Kqueue {
             fd: new_kqueue()?,
             registrations: Registrations::default(),
+            doorbells: Doorbells::default(),
         };
         Ok(Selector {
             shared: Arc::new(kqueue),
@@ -79,6 +83,16 @@ impl Selector {
         Ok(Selector {
             shared: Arc::clone(&self.shared),
         })
+    }
+
+    /// Whether `other` is a handle to the same kqueue.
+    pub(crate) fn same_queue(&self, other: &Selector) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// The table of the doorbells sources without a descriptor listen to.
+    pub(crate) fn doorbells(&self) -> &Doorbells {
+        &self.shared.doorbells
     }
 
     /// One `kevent` adding a filter per direction of `interest`; one more,
@@ -172,7 +186,9 @@ impl Selector {
     }
 
     /// One `kevent` wait into `events`' spare capacity, storing at most
-    /// `max`.
+    /// `max`; when a `Timer`, `Signals` or `ChildExit` is registered and
+    /// its kernel filter is among the events, two more that turn it into
+    /// the source's own event (`kqueue_watch.rs`).
     pub(crate) fn select(
         &self,
         events: &mut Vec<Event>,
@@ -204,6 +220,9 @@ impl Selector {
         // SAFETY: kevent initialised the first `n <= max <= capacity`
         // entries, and every bit pattern is a valid RawEvent.
         unsafe { events.set_len(n as usize) };
+        if self.shared.doorbells.any() {
+            self.shared.doorbells.answer(kqueue, events, max)?;
+        }
         Ok(())
     }
 
@@ -504,7 +523,7 @@ fn flags(event: &RawEvent) -> u32 {
 
 #[allow(clippy::unnecessary_cast)]
 #[inline]
-fn filter(event: &RawEvent) -> i64 {
+pub(crate) fn filter(event: &RawEvent) -> i64 {
     event.filter as i64
 }
 
