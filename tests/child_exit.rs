@@ -162,3 +162,20 @@ fn deregistering_an_exited_child_drops_its_event() {
     expect_no_event(&mut poll, &mut events, CHILD);
     assert!(exit.try_wait().unwrap().unwrap().success());
 }
+
+#[test]
+fn two_child_exits_for_one_child_in_one_poll_both_report() {
+    let child = spawn("true", &[]);
+    let (mut poll, mut events, first) = registered(&child, Trigger::Level);
+    let second = ChildExit::new(&child).unwrap();
+    poll.registry()
+        .register_with(&second, Token(5), Interest::READABLE, Trigger::Level)
+        .unwrap();
+    expect_event(&mut poll, &mut events, CHILD);
+    expect_event(&mut poll, &mut events, Token(5));
+    // Deregistering one leaves the other watched.
+    poll.registry().deregister(&first).unwrap();
+    expect_no_event(&mut poll, &mut events, CHILD);
+    expect_event(&mut poll, &mut events, Token(5));
+    assert!(second.try_wait().unwrap().unwrap().success());
+}

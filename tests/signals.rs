@@ -109,10 +109,23 @@ mod cases {
         println!("\ntest result: ok. {ran} passed");
     }
 
+    /// Sends `signal` to this process, and returns once it has reached
+    /// every `Signals` watching it. A kernel records a signal sent to
+    /// oneself before `kill` returns; libkqueue hands it to its filters
+    /// later, from a thread of its own that reads a signalfd. A witness
+    /// (`Signals` only polled, never read, so it consumes nothing) sees it
+    /// when that thread has handed it to every filter (it does so for all
+    /// of them at once, under one lock).
     fn kill_self(signal: i32) {
+        let witness = Signals::new(&[signal]).unwrap();
+        let mut poll = Poll::new().unwrap();
+        poll.registry()
+            .register(&witness, Token(0), Interest::READABLE)
+            .unwrap();
         // SAFETY: kill takes no pointers.
         let ret = unsafe { sys::kill(std::process::id() as i32, signal) };
         assert_eq!(ret, 0, "kill: {}", std::io::Error::last_os_error());
+        expect_event(&mut poll, &mut Events::with_capacity(1), Token(0));
     }
 
     fn registered(signals: &[i32], trigger: Trigger) -> (Poll, Events, Signals) {
