@@ -163,7 +163,9 @@ impl Doorbell for TimerState {
     /// next one.
     fn rung(&self, _event: &RawEvent, watch: usize, changes: &mut Vec<RawEvent>) {
         let inner = self.lock();
-        let Some(schedule) = inner.schedule else {
+        // No schedule (cancelled), or the watch was deleted meanwhile: its
+        // kernel timer must not be re-armed.
+        let Some(schedule) = inner.schedule.filter(|_| inner.watches.has(watch)) else {
             return;
         };
         let now = Instant::now();

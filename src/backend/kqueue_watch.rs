@@ -494,6 +494,11 @@ impl Watches {
         self.list.iter_mut()
     }
 
+    /// Whether the user event `ident` is one of these watches'.
+    pub(crate) fn has(&self, ident: usize) -> bool {
+        self.list.iter().any(|watch| watch.ident == ident)
+    }
+
     /// Adds to `changes` the firing of the user event `ident`, if it is
     /// one of these watches' (a change carries the token again: kqueue
     /// replaces `udata` with every change).
