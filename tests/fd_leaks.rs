@@ -291,6 +291,20 @@ fn sources_close_their_descriptors_and_are_close_on_exec(before: usize) {
     drop((timer, exit));
     assert_back_to(before);
 
+    // A poll dropped while sources are registered is closed at once: the
+    // sources (on kqueue, their registrations) do not keep it open.
+    let poll = Poll::new().unwrap();
+    let timer = Timer::new().unwrap();
+    poll.registry()
+        .register(&timer, Token(0), Interest::READABLE)
+        .unwrap();
+    timer.set_timeout(Duration::from_secs(60)).unwrap();
+    drop(poll);
+    let timer_fds = usize::from(cfg!(evq_epoll));
+    assert_back_to(before + timer_fds);
+    drop(timer);
+    assert_back_to(before);
+
     child.kill().unwrap();
     child.wait().unwrap();
 }

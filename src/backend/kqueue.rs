@@ -29,7 +29,7 @@ use crate::{sys, Error, Event, Interest, Result, Token, Trigger};
 use std::ffi::c_int;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 /// The kernel's event record: `struct kevent` (`packed(4)` on Apple targets).
@@ -85,9 +85,11 @@ impl Selector {
         })
     }
 
-    /// Whether `other` is a handle to the same kqueue.
-    pub(crate) fn same_queue(&self, other: &Selector) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared)
+    /// A handle that does not keep the kqueue open.
+    pub(crate) fn downgrade(&self) -> WeakSelector {
+        WeakSelector {
+            shared: Arc::downgrade(&self.shared),
+        }
     }
 
     /// The table of the doorbells sources without a descriptor listen to.
@@ -305,6 +307,35 @@ impl Selector {
 impl AsFd for Selector {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.shared.fd.as_fd()
+    }
+}
+
+/// A handle to a kqueue that does not keep it open: a registered `Timer`,
+/// `Signals` or `ChildExit` holds one, so that dropping the `Poll` (and its
+/// registries) closes the kqueue as it does with fds only.
+pub(crate) struct WeakSelector {
+    shared: Weak<Kqueue>,
+}
+
+impl WeakSelector {
+    /// The kqueue, if some `Selector` still has it open.
+    pub(crate) fn upgrade(&self) -> Option<Selector> {
+        self.shared.upgrade().map(|shared| Selector { shared })
+    }
+
+    /// Whether this is a handle to `selector`'s kqueue. (A `Weak` keeps its
+    /// allocation, so no other kqueue can take its address.)
+    pub(crate) fn is(&self, selector: &Selector) -> bool {
+        ptr::eq(self.shared.as_ptr(), Arc::as_ptr(&selector.shared))
+    }
+}
+
+impl std::fmt::Debug for WeakSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kqueue = self.upgrade().map(|selector| selector.as_fd().as_raw_fd());
+        f.debug_struct("WeakSelector")
+            .field("kqueue", &kqueue)
+            .finish()
     }
 }
 

@@ -31,7 +31,7 @@
 //! - [`kevent(2)` on FreeBSD](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)
 //!   (`EVFILT_USER`, `EVFILT_TIMER`, `EVFILT_SIGNAL`, `EVFILT_PROC`)
 
-use super::kqueue::{change, filter, first_error, RawEvent, Selector};
+use super::kqueue::{change, filter, first_error, RawEvent, Selector, WeakSelector};
 use super::syscall::check;
 use super::user_event;
 use crate::{sys, Error, Event, Interest, Result, Token, Trigger};
@@ -240,10 +240,12 @@ fn collect(kqueue: RawFd, events: &mut Vec<Event>, max: usize) -> Result<()> {
 }
 
 /// One registration of a source in one poll: its user event, and the
-/// doorbells it listens to. Dropping it deletes both.
+/// doorbells it listens to. Dropping it deletes both. It does not keep the
+/// poll's kqueue open: once the poll is gone, every change it would make is
+/// moot, and it makes none.
 #[derive(Debug)]
 pub(crate) struct Watch {
-    selector: Selector,
+    selector: WeakSelector,
     /// The user event's ident (also a timer's, in its own filter).
     ident: usize,
     token: Token,
@@ -265,7 +267,7 @@ impl Watch {
         ready: bool,
     ) -> Result<Watch> {
         let watch = Watch {
-            selector: selector.try_clone()?,
+            selector: selector.downgrade(),
             ident: user_event::next_ident(),
             token,
             trigger,
@@ -282,7 +284,7 @@ impl Watch {
 
     /// Whether this watch is in the poll behind `selector`.
     pub(crate) fn is_in(&self, selector: &Selector) -> bool {
-        self.selector.same_queue(selector)
+        self.selector.is(selector)
     }
 
     /// The user event's ident, which a timer's filter shares.
@@ -302,8 +304,11 @@ impl Watch {
         source: Weak<dyn Doorbell>,
         operation: &'static str,
     ) -> Result<()> {
+        let Some(selector) = self.selector.upgrade() else {
+            return Ok(());
+        };
         let key = (filter, ident);
-        self.selector.doorbells().add(
+        selector.doorbells().add(
             key,
             Listener {
                 watch: self.ident,
@@ -325,11 +330,10 @@ impl Watch {
     /// fine: a timer or process event that fired).
     pub(crate) fn unlisten(&mut self, filter: i64, ident: usize) {
         self.listening.retain(|key| *key != (filter, ident));
-        if self
-            .selector
-            .doorbells()
-            .remove((filter, ident), self.ident)
-        {
+        let Some(selector) = self.selector.upgrade() else {
+            return;
+        };
+        if selector.doorbells().remove((filter, ident), self.ident) {
             let _ = self.apply(
                 change(ident, filter, sys::EV_DELETE, 0, Token(0)),
                 "kevent(EV_DELETE)",
@@ -421,8 +425,11 @@ impl Watch {
     }
 
     fn submit(&self, changes: &[RawEvent], operation: &'static str) -> Result<()> {
-        let receipts = self.selector.submit(changes)?;
-        first_error(&receipts, operation, self.selector.as_fd().as_raw_fd())
+        let Some(selector) = self.selector.upgrade() else {
+            return Ok(());
+        };
+        let receipts = selector.submit(changes)?;
+        first_error(&receipts, operation, selector.as_fd().as_raw_fd())
     }
 }
 
