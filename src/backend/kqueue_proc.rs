@@ -145,8 +145,8 @@ impl Doorbell for ChildState {
 }
 
 impl Watched for ChildFd {
-    /// Adds the watch's user event (fired if the child has exited) and the
-    /// process filter.
+    /// Adds the watch's user event (fired if the child has exited) and,
+    /// while the child runs, the process filter.
     fn watch(
         &self,
         selector: &Selector,
@@ -158,7 +158,9 @@ impl Watched for ChildFd {
         inner.watches.check_new(selector)?;
         let exited = self.exited(&mut inner)?;
         let mut watch = Watch::new(selector, token, interest, trigger, exited)?;
-        if self.listen(&mut watch)? && !exited {
+        // An exited child is ready for good: nothing to listen to (and its
+        // pid, once reaped, may be another process's).
+        if !exited && self.listen(&mut watch)? {
             inner.exited = true;
             watch.fire()?;
         }
