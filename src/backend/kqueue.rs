@@ -313,6 +313,7 @@ impl AsFd for Selector {
 /// A handle to a kqueue that does not keep it open: a registered `Timer`,
 /// `Signals` or `ChildExit` holds one, so that dropping the `Poll` (and its
 /// registries) closes the kqueue as it does with fds only.
+#[derive(Debug)]
 pub(crate) struct WeakSelector {
     shared: Weak<Kqueue>,
 }
@@ -330,14 +331,6 @@ impl WeakSelector {
     }
 }
 
-impl std::fmt::Debug for WeakSelector {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kqueue = self.upgrade().map(|selector| selector.as_fd().as_raw_fd());
-        f.debug_struct("WeakSelector")
-            .field("kqueue", &kqueue)
-            .finish()
-    }
-}
 
 #[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
 fn new_kqueue() -> Result<OwnedFd> {
