@@ -331,7 +331,6 @@ impl WeakSelector {
     }
 }
 
-
 #[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
 fn new_kqueue() -> Result<OwnedFd> {
     // SAFETY: kqueue1 takes no pointers.
