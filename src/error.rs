@@ -57,7 +57,8 @@ pub enum Error {
     #[error("{} is already registered with this poll instance", Named(*fd))]
     #[non_exhaustive]
     AlreadyRegistered {
-        /// The file descriptor passed in (on Windows, the socket).
+        /// The file descriptor passed in (on Windows, the socket); -1 for a
+        /// source without one (a `Timer`, `Signals` or `ChildExit` on kqueue).
         fd: RawSource,
         /// The errno the kernel answered with (`EEXIST` on epoll), or `None`
         /// when evq found the registration in its own record (kqueue, which
@@ -74,7 +75,8 @@ pub enum Error {
     #[error("{} is not registered with this poll instance", Named(*fd))]
     #[non_exhaustive]
     NotRegistered {
-        /// The file descriptor passed in (on Windows, the socket).
+        /// The file descriptor passed in (on Windows, the socket); -1 for a
+        /// source without one (a `Timer`, `Signals` or `ChildExit` on kqueue).
         fd: RawSource,
         /// The errno the kernel answered with (`ENOENT` on epoll), or `None`
         /// when evq found no registration in its own record (kqueue). Also

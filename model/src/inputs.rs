@@ -201,6 +201,7 @@ fn max_events() -> &'static Mutex<Events> {
 /// Runs `ops`; panics on any result other than the model's.
 pub fn run(ops: &[InputOp], checks: Checks) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _forks = super::signals_and_children::run_guard(false);
     let _ = max_events();
     let before = checks.fd_leaks.then(super::threads::open_fds);
     let mut state = State::new();

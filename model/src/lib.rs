@@ -16,7 +16,8 @@
 //!   down, closed, reset) and the readiness Linux computes from it.
 //! - [`bits`]: readiness as epoll bits and as an `Event`'s flags.
 //! - [`op`]: the operations, decoded with `arbitrary`, printed as Rust.
-//! - [`real`], [`targets`]: the real fds behind the operations.
+//! - [`real`], [`targets`]: the real fds behind the operations;
+//!   [`signals_and_children`]: the real `Signals` and `ChildExit` ones.
 //! - [`registration`], [`threads`], [`inputs`]: the three fuzz targets'
 //!   logic, each behind one `fuzz_*` function taking the raw input
 //!   ([`watchdog`] keeps the `inputs` target's long waits from hanging).
@@ -46,6 +47,7 @@ mod os;
 pub mod real;
 pub mod registration;
 pub mod rng;
+pub mod signals_and_children;
 pub mod targets;
 pub mod threads;
 pub mod watchdog;

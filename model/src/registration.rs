@@ -7,6 +7,7 @@ use super::channel::Action;
 use super::kernel::{check_poll, Model, Outcome, Seen};
 use super::op::{Op, Slot, SLOTS, WAKER_TOKEN};
 use super::real::Source;
+use super::signals_and_children::{forks, run_guard};
 use evq::{Events, Interest, Poll, Registry, Waker};
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -85,6 +86,7 @@ impl Transcript {
 /// Runs `ops` against evq and the model; panics at the first difference.
 /// Returns the transcript: each step as Rust, with what it did.
 pub fn run(ops: &[Op]) -> String {
+    let _forks = run_guard(forks(ops));
     let mut harness = Harness::new();
     let mut model = Model::new();
     let mut transcript = Transcript::default();
@@ -111,7 +113,7 @@ fn step(harness: &mut Harness, model: &mut Model, op: &Op) -> Result<String, Str
             // Close first, so that the new source usually gets the old
             // one's fd number: a registration must not outlive its file.
             harness.sources[slot.index()] = None;
-            harness.sources[slot.index()] = Some(Source::open(kind));
+            harness.sources[slot.index()] = Some(Source::open(kind, slot.index()));
             model.create(slot, kind);
             Ok(format!("fd {}", fd_of(harness, slot)))
         }

@@ -17,6 +17,7 @@ use super::channel::Action;
 use super::kernel::{Model, Outcome};
 use super::op::{self, Op, Slot, SLOTS};
 use super::real::{Source, PATIENCE};
+use super::signals_and_children::{forks, run_guard};
 use evq::{Events, Interest, Poll, Registry, Token, Waker};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -104,6 +105,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Runs one input; panics on a wrong result, a wrong event or a lost wake.
 pub fn run(input: &Input, checks: Checks) {
+    let _forks = run_guard(forks(input.ops.iter().map(|(_, op)| op)));
     let before = checks.fd_leaks.then(open_fds);
     run_threads(input);
     if let Some(before) = before {
@@ -270,7 +272,7 @@ impl Worker<'_> {
         let (expected, actual) = match *op {
             Op::Create { slot, kind } => {
                 self.sources[slot.index()] = None;
-                self.sources[slot.index()] = Some(Source::open(kind));
+                self.sources[slot.index()] = Some(Source::open(kind, slot.index()));
                 self.model.create(slot, kind);
                 self.lifetime[slot.index()].clear();
                 return Ok(());
