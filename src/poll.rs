@@ -22,7 +22,12 @@ use std::time::{Duration, Instant};
 /// The `Poll`, its [`Registry::try_clone`] handles and, on kqueue, its
 /// [`Waker`](crate::Waker)s share one descriptor, closed (and with it the
 /// kernel queue and its registrations) when the last of them is dropped.
-/// evq never closes a registered source.
+/// evq never closes a registered source. On Windows the `Poll` and its
+/// `Registry` handles share the completion port and the registrations;
+/// when the last of them is dropped, every poll request still in flight is
+/// cancelled and its completion collected (so the kernel writes no freed
+/// memory), and the `\Device\Afd` handles close; the port closes with the
+/// last `Waker`.
 ///
 /// On io_uring the kernel tears a dropped ring down in the background, and
 /// in doing so interrupts one blocking system call (`EINTR`) of each thread

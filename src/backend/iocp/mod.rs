@@ -5,7 +5,8 @@
 //! Windows has no readiness queue for sockets; it has completion ports.
 //! Winsock's kernel driver, AFD, answers one request that reports
 //! readiness: `IOCTL_AFD_POLL`, sent with `NtDeviceIoControlFile` to a
-//! handle opened on `\Device\Afd` (`afd.rs`). The request names a socket's
+//! handle opened on `\Device\Afd` (`afd.rs`; a poll opens one per 32
+//! sockets, `afd_group.rs`). The request names a socket's
 //! *base* handle (`base_socket.rs`) and the `AFD_POLL_*` events wanted, and
 //! completes, once, when one of them happens; because the AFD handle is
 //! associated with the port, its completion is queued there, and
@@ -76,6 +77,7 @@
 //!   interface (which no public header declares: see `src/sys/include`).
 
 mod afd;
+mod afd_group;
 mod base_socket;
 mod edge;
 mod os_error;

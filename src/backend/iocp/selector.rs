@@ -1,7 +1,7 @@
 //! The Windows `Selector`: one completion port, one AFD handle, and the
 //! record of registered sockets.
 
-use super::afd::Afd;
+use super::afd_group::AfdGroup;
 use super::base_socket::base_socket;
 use super::edge;
 use super::port::{CompletionPort, AFD_KEY, EMPTY_ENTRY, WAKE_KEY};
@@ -27,7 +27,7 @@ pub(crate) struct Selector {
 #[derive(Debug)]
 struct Inner {
     port: Arc<CompletionPort>,
-    afd: Arc<Afd>,
+    afds: AfdGroup,
     /// The registrations, by base socket (`base_socket.rs`).
     record: Mutex<HashMap<RawSocket, Arc<SockState>>>,
     /// Level-triggered registrations whose next request the next `select`
@@ -47,14 +47,16 @@ impl std::fmt::Debug for SockState {
 
 impl Selector {
     /// A completion port (`CreateIoCompletionPort`) and an AFD handle
-    /// associated with it (`afd.rs`: three calls).
+    /// associated with it (`afd.rs`: three calls), opened now so that a
+    /// system without AFD fails here rather than in `register`.
     pub(crate) fn new() -> Result<Selector> {
         let port = CompletionPort::new()?;
-        let afd = Afd::open(&port)?;
+        let afds = AfdGroup::default();
+        drop(afds.acquire(&port)?);
         Ok(Selector {
             inner: Arc::new(Inner {
                 port: Arc::new(port),
-                afd: Arc::new(afd),
+                afds,
                 record: Mutex::default(),
                 repoll: Mutex::default(),
                 wakers: Arc::default(),
@@ -70,7 +72,8 @@ impl Selector {
     }
 
     /// Records `socket` (by its base socket: one `WSAIoctl`) and submits
-    /// its first poll request (one `NtDeviceIoControlFile`).
+    /// its first poll request (one `NtDeviceIoControlFile`); when every AFD
+    /// handle serves its 32 sockets, opens another first (`afd_group.rs`).
     pub(crate) fn register(
         &self,
         socket: RawSocket,
@@ -86,7 +89,8 @@ impl Selector {
                 errno: None,
             });
         }
-        let state = SockState::new(socket, base, Arc::clone(&self.inner.afd));
+        let afd = self.inner.afds.acquire(&self.inner.port)?;
+        let state = SockState::new(socket, base, afd);
         state.set(token, interest, trigger)?;
         record.insert(base, Arc::clone(&state));
         edge::insert(&state);
@@ -269,7 +273,7 @@ impl Drop for Inner {
         }
         drop(states);
         let mut entries = [EMPTY_ENTRY; ENTRIES_PER_WAIT];
-        while self.afd.in_flight() > 0 {
+        while self.afds.in_flight() > 0 {
             let completed = match self.port.wait(&mut entries, Some(CANCEL_WAIT)) {
                 Ok(completed) if !completed.is_empty() => completed,
                 // The kernel did not complete a cancelled request: leak its
@@ -316,8 +320,8 @@ mod tests {
         // Cancelled, its completion not dequeued: only the kernel's count
         // keeps it.
         selector.deregister(deregistered.as_raw_socket()).unwrap();
-        assert_eq!(selector.inner.afd.in_flight(), 2);
-        let afd = Arc::downgrade(&selector.inner.afd);
+        assert_eq!(selector.inner.afds.in_flight(), 2);
+        let afd = Arc::downgrade(&selector.inner.afds.newest().unwrap());
         let clone = selector.try_clone().unwrap();
         drop(selector);
         assert!(states.iter().all(|state| state.upgrade().is_some()));
