@@ -208,7 +208,7 @@ pub fn run(ops: &[InputOp], backend: Backend, checks: Checks) {
     for (i, op) in ops.iter().enumerate() {
         if let Err(problem) = state.step(op) {
             let steps: Vec<String> = ops[..=i].iter().map(|op| format!("    {op:?}")).collect();
-            panic!("inputs: {problem}\n{}", steps.join("\n"));
+            panic!("inputs on {backend:?}: {problem}\n{}", steps.join("\n"));
         }
     }
     drop(state);

@@ -102,6 +102,18 @@ pub enum FdScope {
     Shared(std::sync::RwLockReadGuard<'static, ()>),
 }
 
+/// Says which backend a run was on if it panics (the `threads` target's
+/// panics come from its worker threads, whose messages cannot know).
+pub struct NameOnPanic(pub Backend);
+
+impl Drop for NameOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("(the run above was on {:?})", self.0);
+        }
+    }
+}
+
 /// A poll on `backend`; panics if the kernel does not allow it (the model
 /// runs only where it is available: a test that cannot run says so).
 pub fn new_poll(backend: Backend) -> evq::Poll {

@@ -112,6 +112,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// a lost wake.
 pub fn run(input: &Input, backend: Backend, checks: Checks) {
     let _fds = crate::exclusive_fds(backend);
+    let _backend = crate::NameOnPanic(backend);
     let before = checks.fd_leaks.then(open_fds);
     run_threads(input, backend);
     if let Some(before) = before {
