@@ -102,3 +102,43 @@ fn a_regular_file_is_always_ready_on_io_uring() {
     assert_eq!(poll_once(&mut poll), vec![(Token(4), false, false)]);
     assert_eq!(poll_once(&mut poll), vec![]);
 }
+
+/// The kernel cancels a thread's requests when it exits. A registration a
+/// short-lived thread submitted must keep reporting after the thread is
+/// gone (found by the model's `threads` target: a lost wake).
+#[test]
+fn a_registration_submitted_by_a_thread_that_exited_keeps_reporting() {
+    use crate::backend::uring::Selector;
+    let selector = Selector::new().unwrap();
+    let (ours, mut peer) = pair();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&ours);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            selector
+                .register(fd, Token(7), Interest::READABLE, Trigger::Edge)
+                .unwrap();
+            // A zero-timeout select submits the queued request: this
+            // thread is its submitter, and then it exits.
+            let mut events = Vec::with_capacity(8);
+            selector
+                .select(&mut events, 8, Some(Duration::ZERO))
+                .unwrap();
+            assert!(events.is_empty());
+        });
+    });
+    peer.write_all(b"x").unwrap();
+    let mut events = Vec::with_capacity(8);
+    // The cancellation's completion may come a moment after the thread's
+    // exit (then the first wait returns empty-handed); a wait ends as soon
+    // as the event comes.
+    for _ in 0..2 {
+        selector
+            .select(&mut events, 8, Some(Duration::from_secs(5)))
+            .unwrap();
+        if !events.is_empty() {
+            break;
+        }
+    }
+    let tokens: Vec<Token> = events.iter().map(|e| e.token()).collect();
+    assert_eq!(tokens, vec![Token(7)]);
+}

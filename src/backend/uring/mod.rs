@@ -83,6 +83,11 @@
 //! - Dropping the ring makes the kernel queue task work to every thread
 //!   that ever submitted to it (to detach them), which interrupts a blocking
 //!   call there once with `EINTR`.
+//! - The kernel cancels the requests a thread submitted when that thread
+//!   exits (a registration made while a poll was blocked on another
+//!   thread is submitted by the registering thread). evq submits a
+//!   cancelled request again, so the registration keeps reporting, from
+//!   the poll that reads the cancellation on.
 //! - Completions of requests submitted by a thread other than the poller
 //!   (a registration made while a poll was blocked, or before the `Poll`
 //!   moved to another thread) run as task work on that thread: at its next
@@ -375,7 +380,15 @@ impl Selector {
                 sys::EBADF => {
                     state.registrations.remove(fd);
                 }
-                sys::ECANCELED => {}
+                // Not by evq (its removals change the generation first): the
+                // kernel cancels a thread's requests when the thread exits,
+                // and a registration submitted by a thread that has since
+                // exited would fall silent. Submit it again, from here.
+                sys::ECANCELED => {
+                    // Only fails when the SQ is full and cannot be
+                    // submitted; the registration then stays disarmed.
+                    let _ = self.arm(state, fd);
+                }
                 _ => report(registration, sys::EPOLLERR, reaps, events),
             }
             return;
