@@ -92,6 +92,9 @@ pub struct Registration {
     /// io_uring: whether the kernel has the request (a poll or a
     /// `deregister` submitted it), or it waits in the SQ.
     pub submitted: Submitted,
+    /// io_uring: a oneshot that may or may not have fired: a poll reported
+    /// its token, which a lingering registration carries too.
+    pub maybe_spent: bool,
 }
 
 /// Where an expected event comes from.
@@ -414,6 +417,7 @@ impl Model {
             } else {
                 (may, readiness)
             };
+            let must = must && !registration.maybe_spent;
             if must || may {
                 expected.push(Expectation {
                     token: registration.token,
@@ -439,11 +443,28 @@ impl Model {
         } else if uring && reported.contains(&Origin::Waker) {
             self.waker_again = true;
         }
+        let lingering_tokens: Vec<Token> = self
+            .lingering
+            .iter()
+            .filter(|l| l.reporting)
+            .map(|l| l.token)
+            .collect();
         for (index, entry) in self.slots.iter_mut().enumerate() {
             let Some((channel, Some(registration))) = entry else {
                 continue;
             };
             let was_reported = reported.contains(&Origin::Slot(index));
+            if was_reported
+                && registration.trigger.is_oneshot()
+                && lingering_tokens.contains(&registration.token)
+            {
+                // The event may have been the lingering one's: this
+                // oneshot may still fire once, or not.
+                registration.maybe_spent = true;
+                registration.pending = Bits::NONE;
+                registration.activity = true;
+                continue;
+            }
             if was_reported && uring && full {
                 // A poll stops reading the CQ when its buffer is full, so
                 // later completions of a registration it reported wait
@@ -509,5 +530,6 @@ fn fresh(
         activity: true,
         seen: readiness.possible(),
         submitted: Submitted::No,
+        maybe_spent: false,
     }
 }
