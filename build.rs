@@ -156,9 +156,10 @@ const EPOLL_ITEMS: &[Allowlist] = &[
         ],
     },
     // The fd helpers the tests, the model and the benchmark share
-    // (tests/util/fd.rs), and the model's own (model/src/os.rs).
+    // (tests/util/fd.rs), and the model's own (model/src/os.rs; `raise`
+    // sends its `Signals` a signal to the calling thread).
     Allowlist {
-        functions: &["pipe2", "socketpair", "dup2", "poll", "setsockopt"],
+        functions: &["pipe2", "socketpair", "dup2", "poll", "setsockopt", "raise"],
         types: &["pollfd", "linger", "__socket_type"],
         vars: &[
             "O_(NONBLOCK|CLOEXEC|PATH)",

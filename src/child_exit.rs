@@ -2,6 +2,7 @@
 
 use crate::backend::ChildFd;
 use crate::Result;
+#[cfg(evq_epoll)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::process::{Child, ExitStatus};
 use std::sync::OnceLock;
@@ -39,7 +40,7 @@ use std::sync::OnceLock;
 ///
 /// | | Linux 5.4 and later, Android | macOS, iOS, BSDs (kqueue) |
 /// |---|---|---|
-/// | the source | a pidfd: `pidfd_open(pid, 0)` ([`pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)), close-on-exec | a kqueue of its own with `EVFILT_PROC` and `NOTE_EXIT` ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)), whose exit event is never collected |
+/// | the source | a pidfd: `pidfd_open(pid, 0)` ([`pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)), close-on-exec, which [`AsFd`](std::os::fd::AsFd) exposes | a kqueue of its own, never registered anywhere, with `EVFILT_PROC` and `NOTE_EXIT` ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)), which holds the process and records its exit; in each poll the source is registered with, the same filter and an `EVFILT_USER` event, the one the poll reports (fired at registration if the child has exited: a kernel refuses the filter for an exited child with `ESRCH`, or reports the exit at once) |
 /// | the check in `new` | `waitid(P_PIDFD, pidfd, WEXITED \| WNOHANG \| WNOWAIT)` | the `kevent` that adds the filter (`ESRCH`: the child is gone; if it is an exited child of ours, `new` reaps it with `waitpid` and the source is readable at once) |
 /// | try_wait | `poll` on the pidfd; once it shows the exit, the check above and `waitpid(pid, WNOHANG)`, which then reaps the zombie holding that pid ([`waitid(2)`, `waitpid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)) | `waitpid(pid, WNOHANG)` ([`waitpid(2)`](https://man.freebsd.org/cgi/man.cgi?query=waitpid&sektion=2)) |
 ///
@@ -53,9 +54,9 @@ use std::sync::OnceLock;
 /// Before Linux 5.3, `new` fails with an
 /// [`Unsupported`](std::io::ErrorKind::Unsupported) error (`ENOSYS`), and on
 /// 5.3, which has `pidfd_open` but not `P_PIDFD`, with `EINVAL`: evq plays
-/// no `SIGCHLD` games as a fallback. Over libkqueue a `ChildExit` works but
-/// cannot be registered (libkqueue cannot nest a kqueue in another).
-/// Windows: evq has no Windows backend yet.
+/// no `SIGCHLD` games as a fallback. On kqueue `ChildExit` implements
+/// [`Source`](crate::Source) itself, not `AsFd`. Windows: evq has no
+/// Windows backend yet.
 ///
 /// # Examples
 ///
@@ -97,7 +98,8 @@ impl ChildExit {
     /// Makes a `pidfd_open(pid, 0)` and a `waitid(P_PIDFD, pidfd, WEXITED |
     /// WNOHANG | WNOWAIT)` call, which reaps nothing
     /// ([`pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html));
-    /// on kqueue, makes a kqueue and adds the filter with one `kevent`.
+    /// on kqueue, makes a kqueue and adds the filter with one `kevent`
+    /// (registering adds another to the poll's).
     #[doc(alias = "pidfd_open")]
     pub fn new(child: &Child) -> Result<ChildExit> {
         ChildFd::new(child.id()).map(|inner| ChildExit {
@@ -128,15 +130,21 @@ impl ChildExit {
     }
 }
 
+#[cfg(evq_epoll)]
 impl AsFd for ChildExit {
-    /// The pidfd (on kqueue, the source's own kqueue).
+    /// The pidfd (Linux and Android only).
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.as_fd()
     }
 }
 
+#[cfg(evq_epoll)]
 impl AsRawFd for ChildExit {
     fn as_raw_fd(&self) -> RawFd {
         self.inner.as_fd().as_raw_fd()
     }
 }
+
+// On kqueue: no descriptor; its kernel filters go into the poll's kqueue.
+#[cfg(evq_kqueue)]
+crate::source::watched_source!(ChildExit);

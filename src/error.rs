@@ -50,7 +50,8 @@ pub enum Error {
     #[error("fd {fd} is already registered with this poll instance")]
     #[non_exhaustive]
     AlreadyRegistered {
-        /// The file descriptor passed in.
+        /// The file descriptor passed in; -1 for a source without one (a
+        /// `Timer`, `Signals` or `ChildExit` on kqueue).
         fd: RawFd,
         /// The errno the kernel answered with (`EEXIST` on epoll), or `None`
         /// when evq found the registration in its own record (kqueue, which
@@ -67,7 +68,8 @@ pub enum Error {
     #[error("fd {fd} is not registered with this poll instance")]
     #[non_exhaustive]
     NotRegistered {
-        /// The file descriptor passed in.
+        /// The file descriptor passed in; -1 for a source without one (a
+        /// `Timer`, `Signals` or `ChildExit` on kqueue).
         fd: RawFd,
         /// The errno the kernel answered with (`ENOENT` on epoll), or `None`
         /// when evq found no registration in its own record (kqueue). Also

@@ -62,7 +62,7 @@ impl Event {
     }
 
     /// A copy of the record (it may be packed: never borrowed).
-    #[cfg(all(evq_epoll, feature = "io-uring"))]
+    #[cfg(any(evq_kqueue, all(evq_epoll, feature = "io-uring")))]
     #[inline]
     pub(crate) fn raw(&self) -> RawEvent {
         self.raw

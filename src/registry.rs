@@ -327,6 +327,36 @@ impl Registry {
     }
 }
 
+/// The hooks of the sources kqueue knows by something other than a
+/// descriptor (`Timer`, `Signals`, `ChildExit`): their filters go straight
+/// into the poll's kqueue.
+#[cfg(evq_kqueue)]
+impl Registry {
+    pub(crate) fn register_watched(
+        &self,
+        source: &dyn crate::backend::Watched,
+        token: Token,
+        interest: Interest,
+        trigger: Trigger,
+    ) -> Result<()> {
+        source.watch(&self.selector, token, known(interest)?, trigger)
+    }
+
+    pub(crate) fn reregister_watched(
+        &self,
+        source: &dyn crate::backend::Watched,
+        token: Token,
+        interest: Interest,
+        trigger: Trigger,
+    ) -> Result<()> {
+        source.rewatch(&self.selector, token, known(interest)?, trigger)
+    }
+
+    pub(crate) fn deregister_watched(&self, source: &dyn crate::backend::Watched) -> Result<()> {
+        source.unwatch(&self.selector)
+    }
+}
+
 impl AsFd for Registry {
     /// The poll instance's descriptor (the epoll or kqueue fd).
     fn as_fd(&self) -> BorrowedFd<'_> {

@@ -2,6 +2,7 @@
 
 use crate::backend::SignalFd;
 use crate::Result;
+#[cfg(evq_epoll)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 /// A set of signals that a [`Poll`](crate::Poll) watches like any other
@@ -84,10 +85,11 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 ///
 /// | | Linux, Android | macOS, iOS, FreeBSD (kqueue) |
 /// |---|---|---|
-/// | the source | a signalfd: `signalfd(-1, mask, SFD_NONBLOCK \| SFD_CLOEXEC)` ([`signalfd(2)`](https://man7.org/linux/man-pages/man2/signalfd.2.html)) | a kqueue of its own with one `EVFILT_SIGNAL` per signal ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)) |
-/// | new, add | `pthread_sigmask(SIG_BLOCK)` ([`pthread_sigmask(3)`](https://man7.org/linux/man-pages/man3/pthread_sigmask.3.html)), then `signalfd` | `pthread_sigmask(SIG_BLOCK)`, then one `kevent` per signal |
-/// | remove | `signalfd` with the smaller mask | one `kevent` (`EV_DELETE`) |
-/// | pending | one `read` per signal, and one more that finds none | one `kevent` collecting up to 32 signals, and one more that finds none |
+/// | the source | a signalfd: `signalfd(-1, mask, SFD_NONBLOCK \| SFD_CLOEXEC)` ([`signalfd(2)`](https://man7.org/linux/man-pages/man2/signalfd.2.html)), which [`AsFd`](std::os::fd::AsFd) exposes | a kqueue of its own, never registered anywhere, with one `EVFILT_SIGNAL` per signal, which records the sendings `pending` returns ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)); in each poll the source is registered with, the same filters and an `EVFILT_USER` event, the one the poll reports |
+/// | new, add | `pthread_sigmask(SIG_BLOCK)` ([`pthread_sigmask(3)`](https://man7.org/linux/man-pages/man3/pthread_sigmask.3.html)), then `signalfd` | `pthread_sigmask(SIG_BLOCK)`, then one `kevent` per signal, and one per poll registered with |
+/// | remove | `signalfd` with the smaller mask | one `kevent` (`EV_DELETE`), and one per poll registered with |
+/// | pending | one `read` per signal, and one more that finds none | one `kevent` collecting up to 32 signals, and one more that finds none (with a level registration, two more: taking its event back, and looking again) |
+/// | when one arrives | the poll's `epoll_wait` returns the signalfd | the poll's `kevent` returns the signal's filter, which evq turns into the source's event with two more `kevent` calls |
 /// | the signal | consumed: dequeued by the read | recorded, not consumed: it stays pending (and blocked) in the process, one instance per standard signal |
 /// | two `Signals` for one signal | one of them reports it | both report it (each filter records every sending) |
 ///
@@ -95,8 +97,10 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 /// ignored (`SIG_IGN`), except an ignored `SIGCHLD` (kqueue(2)). NetBSD and
 /// OpenBSD have no `Signals` yet: their libc defines the signal-set
 /// operations inline only, which evq's generated bindings cannot call.
-/// Over libkqueue a `Signals` works but cannot be registered (libkqueue
-/// cannot nest a kqueue in another). Windows has no signals.
+/// On kqueue `Signals` implements [`Source`](crate::Source) itself, not
+/// `AsFd`. Over libkqueue (kqueue emulated on Linux) the filters read the
+/// signals from a signalfd of libkqueue's, which consumes them: they do not
+/// stay pending in the process. Windows has no signals.
 ///
 /// # Examples
 ///
@@ -171,15 +175,21 @@ impl Signals {
     }
 }
 
+#[cfg(evq_epoll)]
 impl AsFd for Signals {
-    /// The signalfd (on kqueue, the source's own kqueue).
+    /// The signalfd (Linux and Android only).
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.as_fd()
     }
 }
 
+#[cfg(evq_epoll)]
 impl AsRawFd for Signals {
     fn as_raw_fd(&self) -> RawFd {
         self.inner.as_fd().as_raw_fd()
     }
 }
+
+// On kqueue: no descriptor; its kernel filters go into the poll's kqueue.
+#[cfg(evq_kqueue)]
+crate::source::watched_source!(Signals);

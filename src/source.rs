@@ -161,3 +161,39 @@ impl<T: AsFd + ?Sized> Source for T {
         registry.deregister_fd(self.as_fd())
     }
 }
+
+/// `Source` for a type whose `inner` the kqueue backend watches without a
+/// descriptor (`Timer`, `Signals`, `ChildExit`), through `Registry`'s
+/// `*_watched` hooks.
+#[cfg(evq_kqueue)]
+macro_rules! watched_source {
+    ($type:ty) => {
+        impl $crate::Source for $type {
+            fn register(
+                &self,
+                registry: &$crate::Registry,
+                token: $crate::Token,
+                interest: $crate::Interest,
+                trigger: $crate::Trigger,
+            ) -> $crate::Result<()> {
+                registry.register_watched(&self.inner, token, interest, trigger)
+            }
+
+            fn reregister(
+                &self,
+                registry: &$crate::Registry,
+                token: $crate::Token,
+                interest: $crate::Interest,
+                trigger: $crate::Trigger,
+            ) -> $crate::Result<()> {
+                registry.reregister_watched(&self.inner, token, interest, trigger)
+            }
+
+            fn deregister(&self, registry: &$crate::Registry) -> $crate::Result<()> {
+                registry.deregister_watched(&self.inner)
+            }
+        }
+    };
+}
+#[cfg(evq_kqueue)]
+pub(crate) use watched_source;

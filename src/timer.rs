@@ -2,6 +2,7 @@
 
 use crate::backend::TimerFd;
 use crate::{Error, Result};
+#[cfg(evq_epoll)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
@@ -18,24 +19,27 @@ use std::time::Duration;
 ///
 /// Register it for [`Interest::READABLE`](crate::Interest::READABLE). With
 /// the default edge trigger, call `read` after each event (a timer that
-/// expires again while unread produces a new edge on Linux, but not
-/// necessarily elsewhere); with [`Trigger::Level`](crate::Trigger::Level)
-/// the event repeats until you `read`.
+/// expires again while unread produces no new edge on Linux, where the
+/// timerfd signals readiness once until read; on kqueue it does); with
+/// [`Trigger::Level`](crate::Trigger::Level) the event repeats until you
+/// `read`. A timer may be registered with several polls at once.
 ///
 /// # Per platform
 ///
 /// | | Linux, Android | macOS, iOS, BSDs (kqueue) |
 /// |---|---|---|
-/// | the timer | a timerfd: `timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK \| TFD_CLOEXEC)` ([`timerfd_create(2)`](https://man7.org/linux/man-pages/man2/timerfd_create.2.html)) | a kqueue of its own holding a oneshot `EVFILT_TIMER` ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)); the descriptor is that kqueue's |
-/// | set, cancel | one `timerfd_settime` | one `kevent` deleting the old timer, one adding the new |
-/// | read | one `read` of the kernel's 8-byte count | one `kevent` collecting the expiry; the count comes from the monotonic clock, and a periodic timer is re-armed for its next expiry (one more `kevent`) |
+/// | the timer | a timerfd: `timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK \| TFD_CLOEXEC)` ([`timerfd_create(2)`](https://man7.org/linux/man-pages/man2/timerfd_create.2.html)), which [`AsFd`](std::os::fd::AsFd) exposes | no descriptor: the schedule is kept by evq, and in each poll the timer is registered with, a oneshot `EVFILT_TIMER` for the next expiration and an `EVFILT_USER` event, the one the poll reports ([`kevent(2)`](https://man.freebsd.org/cgi/man.cgi?query=kevent&sektion=2)) |
+/// | set, cancel | one `timerfd_settime` | per poll registered with: one `kevent` deleting the kernel timer, one adding the new (none for `cancel`), one more taking back a level registration's event |
+/// | read | one `read` of the kernel's 8-byte count | the count comes from the monotonic clock; one `kevent` per level registration, taking its event back |
+/// | when it expires | the poll's `epoll_wait` returns the timerfd | the poll's `kevent` returns the kernel timer, which evq turns into the timer's event with two more `kevent` calls (re-arming the kernel timer for the next expiration and firing the user event, then collecting it) |
 /// | resolution | nanoseconds, no timer slack | `NOTE_NSECONDS`; on a kernel that refuses it, microseconds, then milliseconds, rounded up |
 ///
 /// On kqueue an expiration is counted once its time has passed on the
-/// monotonic clock, so `read` may count one whose event is about to arrive.
-/// Over libkqueue (kqueue emulated on Linux) a `Timer` works but cannot be
-/// registered: libkqueue cannot nest a kqueue in another. Windows: evq has
-/// no Windows backend yet.
+/// monotonic clock, so `read` may count one whose event is about to
+/// arrive; that event (edge or oneshot) is still reported, and `read` then
+/// returns 0: a spurious event. `Timer` implements
+/// [`Source`](crate::Source) itself there, not `AsFd`. Windows: evq has no
+/// Windows backend yet.
 ///
 /// # Examples
 ///
@@ -68,7 +72,7 @@ impl Timer {
     /// Makes one `timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
     /// TFD_CLOEXEC)` call
     /// ([`timerfd_create(2)`](https://man7.org/linux/man-pages/man2/timerfd_create.2.html));
-    /// on kqueue, makes a close-on-exec kqueue.
+    /// on kqueue, none.
     #[doc(alias = "timerfd_create")]
     pub fn new() -> Result<Timer> {
         TimerFd::new().map(|inner| Timer { inner })
@@ -83,7 +87,8 @@ impl Timer {
     ///
     /// Makes one `timerfd_settime` call
     /// ([`timerfd_settime(2)`](https://man7.org/linux/man-pages/man2/timerfd_settime.2.html));
-    /// on kqueue, two `kevent` calls (see the type's table).
+    /// on kqueue, up to three `kevent` calls per poll the timer is
+    /// registered with (see the type's table).
     #[doc(alias = "timerfd_settime")]
     pub fn set_timeout(&self, after: Duration) -> Result<()> {
         self.inner.set(at_least_a_nanosecond(after), Duration::ZERO)
@@ -98,7 +103,7 @@ impl Timer {
     ///
     /// Makes one `timerfd_settime` call
     /// ([`timerfd_settime(2)`](https://man7.org/linux/man-pages/man2/timerfd_settime.2.html));
-    /// on kqueue, two `kevent` calls.
+    /// on kqueue, up to three `kevent` calls per poll.
     #[doc(alias = "timerfd_settime")]
     pub fn set_interval(&self, first: Duration, every: Duration) -> Result<()> {
         if every.is_zero() {
@@ -114,7 +119,8 @@ impl Timer {
     ///
     /// Makes one `timerfd_settime` call with a zero time
     /// ([`timerfd_settime(2)`](https://man7.org/linux/man-pages/man2/timerfd_settime.2.html));
-    /// on kqueue, one `kevent` deleting the timer.
+    /// on kqueue, one or two `kevent` calls per poll, deleting the kernel
+    /// timer and taking back a level registration's event.
     #[doc(alias = "timerfd_settime")]
     pub fn cancel(&self) -> Result<()> {
         self.inner.set(Duration::ZERO, Duration::ZERO)
@@ -126,8 +132,8 @@ impl Timer {
     ///
     /// Makes one `read` call on the timerfd
     /// ([`timerfd_create(2)`](https://man7.org/linux/man-pages/man2/timerfd_create.2.html));
-    /// on kqueue, one `kevent` call, and one more to re-arm a periodic
-    /// timer that expired.
+    /// on kqueue, none (the count comes from the clock), and one `kevent`
+    /// per level registration, taking its event back.
     pub fn read(&self) -> Result<u64> {
         self.inner.read()
     }
@@ -138,15 +144,24 @@ fn at_least_a_nanosecond(duration: Duration) -> Duration {
     duration.max(Duration::from_nanos(1))
 }
 
+#[cfg(evq_epoll)]
 impl AsFd for Timer {
-    /// The timerfd (on kqueue, the timer's own kqueue).
+    /// The timerfd (Linux and Android only: on kqueue a timer has no
+    /// descriptor).
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.as_fd()
     }
 }
 
+#[cfg(evq_epoll)]
 impl AsRawFd for Timer {
     fn as_raw_fd(&self) -> RawFd {
         self.inner.as_fd().as_raw_fd()
     }
 }
+
+// On kqueue: no descriptor; its kernel filters go into the poll's kqueue.
+// Registering makes one `kevent` adding the user event (fired at once if
+// an expiration is unread) and one adding the kernel timer.
+#[cfg(evq_kqueue)]
+crate::source::watched_source!(Timer);

@@ -1,9 +1,5 @@
 //! `ChildExit`: real children that exit, fail, are killed, or exited long
 //! before anyone asked.
-// Not over libkqueue (the kqueue backend on Linux): there these sources are
-// kqueues of their own, and libkqueue cannot nest a kqueue in another poll
-// (its kqueue descriptor is a pipe's write end), so none can be registered.
-#![cfg(not(all(evq_kqueue, target_os = "linux")))]
 // Not under Miri, which emulates epoll and eventfd but none of timerfd,
 // signalfd, pidfd_open, waitid or process spawning.
 #![cfg(not(miri))]
@@ -165,4 +161,21 @@ fn deregistering_an_exited_child_drops_its_event() {
     poll.registry().deregister(&exit).unwrap();
     expect_no_event(&mut poll, &mut events, CHILD);
     assert!(exit.try_wait().unwrap().unwrap().success());
+}
+
+#[test]
+fn two_child_exits_for_one_child_in_one_poll_both_report() {
+    let child = spawn("true", &[]);
+    let (mut poll, mut events, first) = registered(&child, Trigger::Level);
+    let second = ChildExit::new(&child).unwrap();
+    poll.registry()
+        .register_with(&second, Token(5), Interest::READABLE, Trigger::Level)
+        .unwrap();
+    expect_event(&mut poll, &mut events, CHILD);
+    expect_event(&mut poll, &mut events, Token(5));
+    // Deregistering one leaves the other watched.
+    poll.registry().deregister(&first).unwrap();
+    expect_no_event(&mut poll, &mut events, CHILD);
+    expect_event(&mut poll, &mut events, Token(5));
+    assert!(second.try_wait().unwrap().unwrap().success());
 }

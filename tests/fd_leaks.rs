@@ -238,17 +238,15 @@ fn evq_closes_every_descriptor_it_opens_and_all_are_close_on_exec() {
     }
     drop(poll);
     assert_back_to(before);
-    // Not over libkqueue, where these sources cannot be registered (they
-    // are kqueues, and libkqueue nests none).
-    #[cfg(not(evq_force_kqueue))]
     sources_close_their_descriptors_and_are_close_on_exec(before);
     drop(anchor);
 }
 
 /// `Timer`, `Signals` and `ChildExit` own one close-on-exec descriptor
-/// each (on kqueue, a kqueue of their own), which dropping them closes,
-/// registered or not, expired or not.
-#[cfg(not(evq_force_kqueue))]
+/// each on epoll, which dropping them closes, registered or not, expired
+/// or not. On kqueue a `Timer` owns none, `Signals` and `ChildExit` a
+/// kqueue of their own, and registered, each leaves nothing in the poll
+/// once dropped (libkqueue's eventfd per user event is closed with it).
 fn sources_close_their_descriptors_and_are_close_on_exec(before: usize) {
     use evq::{ChildExit, Timer};
     use std::process::Command;
@@ -278,13 +276,33 @@ fn sources_close_their_descriptors_and_are_close_on_exec(before: usize) {
 
     let timer = Timer::new().unwrap();
     #[cfg(evq_epoll)]
-    assert_eq!(fd_kind(timer.as_raw_fd()), "anon_inode:[timerfd]");
-    assert_cloexec(timer.as_raw_fd(), "Timer::new's descriptor");
+    {
+        assert_eq!(fd_kind(timer.as_raw_fd()), "anon_inode:[timerfd]");
+        assert_cloexec(timer.as_raw_fd(), "Timer::new's descriptor");
+    }
+    #[cfg(evq_kqueue)]
+    assert_eq!(open_fds(), before, "a kqueue Timer needs no descriptor");
     let exit = ChildExit::new(&child).unwrap();
     #[cfg(evq_epoll)]
-    assert_eq!(fd_kind(exit.as_raw_fd()), "anon_inode:[pidfd]");
-    assert_cloexec(exit.as_raw_fd(), "ChildExit::new's descriptor");
+    {
+        assert_eq!(fd_kind(exit.as_raw_fd()), "anon_inode:[pidfd]");
+        assert_cloexec(exit.as_raw_fd(), "ChildExit::new's descriptor");
+    }
     drop((timer, exit));
+    assert_back_to(before);
+
+    // A poll dropped while sources are registered is closed at once: the
+    // sources (on kqueue, their registrations) do not keep it open.
+    let poll = Poll::new().unwrap();
+    let timer = Timer::new().unwrap();
+    poll.registry()
+        .register(&timer, Token(0), Interest::READABLE)
+        .unwrap();
+    timer.set_timeout(Duration::from_secs(60)).unwrap();
+    drop(poll);
+    let timer_fds = usize::from(cfg!(evq_epoll));
+    assert_back_to(before + timer_fds);
+    drop(timer);
     assert_back_to(before);
 
     child.kill().unwrap();
@@ -292,7 +310,7 @@ fn sources_close_their_descriptors_and_are_close_on_exec(before: usize) {
 }
 
 /// The same for `Signals` (which NetBSD and OpenBSD do not have).
-#[cfg(not(any(evq_force_kqueue, target_os = "netbsd", target_os = "openbsd")))]
+#[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
 fn signals_close_their_descriptors(before: usize) {
     use evq::Signals;
     // Blocks SIGUSR1 in this thread, which nothing here sends.
@@ -309,15 +327,13 @@ fn signals_close_their_descriptors(before: usize) {
     }
     assert_back_to(before);
 
-    let signals = Signals::new(&[sigusr1]).unwrap();
     #[cfg(evq_epoll)]
-    assert_eq!(fd_kind(signals.as_raw_fd()), "anon_inode:[signalfd]");
-    assert_cloexec(signals.as_raw_fd(), "Signals::new's descriptor");
-    drop(signals);
+    {
+        let signals = Signals::new(&[sigusr1]).unwrap();
+        assert_eq!(fd_kind(signals.as_raw_fd()), "anon_inode:[signalfd]");
+        assert_cloexec(signals.as_raw_fd(), "Signals::new's descriptor");
+    }
 }
 
-#[cfg(all(
-    not(evq_force_kqueue),
-    any(target_os = "netbsd", target_os = "openbsd")
-))]
+#[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
 fn signals_close_their_descriptors(_before: usize) {}

@@ -3,10 +3,6 @@
 //! Timing checks are lower bounds only ("never earlier than"): the tests run
 //! on busy machines, where any wait may take longer than asked. A check that
 //! something does *not* happen waits a bounded time for it.
-// Not over libkqueue (the kqueue backend on Linux): there these sources are
-// kqueues of their own, and libkqueue cannot nest a kqueue in another poll
-// (its kqueue descriptor is a pipe's write end), so none can be registered.
-#![cfg(not(all(evq_kqueue, target_os = "linux")))]
 // Not under Miri, which emulates epoll and eventfd but none of timerfd,
 // signalfd, pidfd_open, waitid or process spawning.
 #![cfg(not(miri))]
@@ -187,4 +183,93 @@ fn wait_until_expired(timer: &Timer) {
         .register_with(timer, Token(0), Interest::READABLE, Trigger::Level)
         .unwrap();
     expect_event(&mut poll, &mut events, Token(0));
+}
+
+#[test]
+fn edge_reports_the_next_expiration_after_a_read() {
+    let (mut poll, mut events, timer) = registered(Trigger::Edge);
+    let every = Duration::from_millis(1);
+    timer.set_interval(every, every).unwrap();
+    for _ in 0..3 {
+        expect_event(&mut poll, &mut events, TIMER);
+        // Edge: read after each event (an unread timer may not edge again).
+        let mut count = timer.read().unwrap();
+        while count == 0 {
+            // The event came before the clock counted it (kqueue), or was
+            // one a read had taken already: wait for the next.
+            expect_event(&mut poll, &mut events, TIMER);
+            count = timer.read().unwrap();
+        }
+    }
+}
+
+#[test]
+fn registering_twice_with_one_poll_is_an_error_and_two_polls_work() {
+    let (mut poll, mut events, timer) = registered(Trigger::Edge);
+    match poll
+        .registry()
+        .register(&timer, Token(6), Interest::READABLE)
+    {
+        // On kqueue a timer has no descriptor: the error says -1.
+        Err(Error::AlreadyRegistered { fd, .. }) => {
+            assert_eq!(fd == -1, cfg!(evq_kqueue), "fd {fd}");
+        }
+        other => panic!("expected AlreadyRegistered, got {other:?}"),
+    }
+    let mut other = Poll::new().unwrap();
+    other
+        .registry()
+        .register(&timer, Token(7), Interest::READABLE)
+        .unwrap();
+    timer.set_timeout(Duration::ZERO).unwrap();
+    expect_event(&mut poll, &mut events, TIMER);
+    expect_event(&mut other, &mut events, Token(7));
+    poll.registry().deregister(&timer).unwrap();
+    match poll.registry().deregister(&timer) {
+        Err(Error::NotRegistered { .. }) => {}
+        other => panic!("expected NotRegistered, got {other:?}"),
+    }
+    other.registry().deregister(&timer).unwrap();
+}
+
+#[test]
+fn reregistering_changes_the_token_and_reports_an_unread_expiration() {
+    let (mut poll, mut events, timer) = registered(Trigger::Edge);
+    timer.set_timeout(Duration::ZERO).unwrap();
+    expect_event(&mut poll, &mut events, TIMER);
+    poll.registry()
+        .reregister_with(&timer, Token(8), Interest::READABLE, Trigger::Level)
+        .unwrap();
+    // Still unread: the level registration reports it under the new token.
+    expect_event(&mut poll, &mut events, Token(8));
+    assert_eq!(timer.read().unwrap(), 1);
+    expect_no_event(&mut poll, &mut events, Token(8));
+}
+
+#[test]
+fn dropping_a_registered_timer_removes_its_event() {
+    let (mut poll, mut events, timer) = registered(Trigger::Level);
+    // io_uring keeps a closed fd's registration (see `Registry`): there a
+    // source is deregistered before it is dropped.
+    if poll.backend() == evq::Backend::IoUring {
+        return;
+    }
+    timer.set_timeout(Duration::ZERO).unwrap();
+    expect_event(&mut poll, &mut events, TIMER);
+    drop(timer);
+    expect_no_event(&mut poll, &mut events, TIMER);
+}
+
+/// On kqueue (as `Timer` documents) each expiration is an edge, read or
+/// not: the poll re-arms the kernel timer and fires the timer's event. (A
+/// timerfd signals readiness once until it is read.)
+#[cfg(evq_kqueue)]
+#[test]
+fn on_kqueue_an_unread_timer_edges_again() {
+    let (mut poll, mut events, timer) = registered(Trigger::Edge);
+    let every = Duration::from_millis(1);
+    timer.set_interval(every, every).unwrap();
+    expect_event(&mut poll, &mut events, TIMER);
+    expect_event(&mut poll, &mut events, TIMER);
+    assert!(timer.read().unwrap() >= 2);
 }

@@ -2,7 +2,8 @@
 //! computes from it.
 //!
 //! Each rule below is the file type's `poll` function in Linux
-//! (`pipe_poll`, `unix_poll`, `eventfd_poll`, `tcp_poll`, `timerfd_poll`); the tests in
+//! (`pipe_poll`, `unix_poll`, `eventfd_poll`, `tcp_poll`, `timerfd_poll`,
+//! `signalfd_poll`, `pidfd_poll`); the tests in
 //! `tests/triggers.rs` show them against the real kernel. Where the kernel's
 //! answer depends on timing or on details the model does not track, the
 //! condition is `maybe`, never `sure`.
@@ -115,6 +116,17 @@ impl Channel {
     pub fn effective(&self, action: Action) -> Option<Action> {
         let kind = self.kind;
         match action {
+            // A signal sent (it stays one pending signal however often it
+            // is sent: standard signals do not queue), or the child's exit
+            // (once). Only reading applies besides.
+            Action::PeerWrite(_) if kind == Kind::Signals => {
+                (self.inbound.room(1) > 0).then_some(Action::PeerWrite(1))
+            }
+            Action::PeerWrite(_) if kind == Kind::Child => {
+                (self.inbound.bytes == 0).then_some(Action::PeerWrite(1))
+            }
+            Action::ReadAll if matches!(kind, Kind::Signals | Kind::Child) => Some(action),
+            _ if matches!(kind, Kind::Signals | Kind::Child) => None,
             // One more expiration (a timerfd counts them, 1 per expiry).
             Action::PeerWrite(_) if kind == Kind::Timer => {
                 (self.inbound.room(1) > 0).then_some(Action::PeerWrite(1))
@@ -160,6 +172,8 @@ impl Channel {
             Action::PeerWrite(len) => self.inbound.add(len),
             Action::OursWrite(len) if self.kind == Kind::EventFd => self.inbound.add(len),
             Action::OursWrite(len) => self.outbound.add(len),
+            // Reaping leaves the child exited.
+            Action::ReadAll if self.kind == Kind::Child => {}
             Action::ReadAll => {
                 self.inbound = Flow::default();
                 if self.reset == Reset::Pending {
@@ -216,6 +230,16 @@ impl Channel {
             // timerfd_poll: EPOLLIN while expirations are unread; never
             // writable.
             Kind::Timer => add(Bits::IN, data),
+            // signalfd_poll: EPOLLIN while a watched signal is pending.
+            Kind::Signals => add(Bits::IN, data),
+            // pidfd_poll: EPOLLIN once the child has exited, and from then
+            // on; newer kernels add EPOLLHUP once it is reaped.
+            Kind::Child => {
+                add(Bits::IN, data);
+                if data {
+                    maybe = maybe | Bits::HUP;
+                }
+            }
             // unix_poll: RCV_SHUTDOWN is IN | RDHUP, both directions shut
             // (the peer closed) is HUP, writable even then.
             Kind::UnixStream => {

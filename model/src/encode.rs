@@ -85,8 +85,10 @@ impl Encode for Kind {
             Kind::EventFd => 3,
             Kind::Tcp => 4,
             Kind::Timer => 5,
+            Kind::Signals => 6,
+            Kind::Child => 7,
         };
-        variant(out, index, 6);
+        variant(out, index, 8);
     }
 }
 

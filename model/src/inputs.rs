@@ -200,7 +200,8 @@ fn max_events() -> &'static Mutex<Events> {
 
 /// Runs `ops` on `backend`; panics on any result other than the model's.
 pub fn run(ops: &[InputOp], backend: Backend, checks: Checks) {
-    let _fds = crate::exclusive_fds(backend);
+    // The guard first, as every run takes it (then the numbered fd).
+    let _alone = super::signals_and_children::run_guard(backend == Backend::IoUring);
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let _ = max_events();
     let before = checks.fd_leaks.then(super::threads::open_fds);

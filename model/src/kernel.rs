@@ -404,10 +404,14 @@ impl Model {
                 channel.readiness()
             }
             .within(registration.mask);
+            // Every signalfd waits on the process's one queue, which any
+            // signal sent in the process wakes (`signalfd_notify`): activity
+            // the model cannot see, from other slots and other threads.
+            let activity = registration.activity || channel.kind == Kind::Signals;
             let (must, may) = if registration.trigger.is_edge() {
                 let must = registration.pending.intersects(readiness.sure);
                 let may = registration.pending.intersects(readiness.possible())
-                    || (registration.activity && !readiness.possible().is_empty());
+                    || (activity && !readiness.possible().is_empty());
                 (must, may)
             } else {
                 (!readiness.sure.is_empty(), !readiness.possible().is_empty())

@@ -19,7 +19,8 @@
 //!   down, closed, reset) and the readiness Linux computes from it.
 //! - [`bits`]: readiness as epoll bits and as an `Event`'s flags.
 //! - [`op`]: the operations, decoded with `arbitrary`, printed as Rust.
-//! - [`real`], [`targets`]: the real fds behind the operations.
+//! - [`real`], [`targets`]: the real fds behind the operations;
+//!   [`signals_and_children`]: the real `Signals` and `ChildExit` ones.
 //! - [`registration`], [`threads`], [`inputs`]: the three fuzz targets'
 //!   logic, each behind one `fuzz_*` function taking the raw input
 //!   ([`watchdog`] keeps the `inputs` target's long waits from hanging).
@@ -53,6 +54,7 @@ mod os;
 pub mod real;
 pub mod registration;
 pub mod rng;
+pub mod signals_and_children;
 pub mod targets;
 pub mod threads;
 pub mod uring;
@@ -68,39 +70,6 @@ pub const BACKENDS: &[Backend] = &[
     #[cfg(feature = "io-uring")]
     Backend::IoUring,
 ];
-
-/// Keeps the runs of one process from sharing fd numbers with an io_uring
-/// run (see [`exclusive_fds`]).
-static FD_NUMBERS: std::sync::RwLock<()> = std::sync::RwLock::new(());
-
-/// Held for a whole run on `backend`: an io_uring run has the process's fd
-/// numbers to itself, while epoll runs share them. An io_uring request
-/// whose fd was closed before it was submitted takes whatever file has the
-/// number then, and holds it open; in a process running tests in parallel
-/// that file may be another test's, whose close then neither closes it nor
-/// (on epoll) ends its registration.
-pub fn exclusive_fds(backend: Backend) -> FdScope {
-    match backend {
-        Backend::IoUring => FdScope::Alone(
-            FD_NUMBERS
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        ),
-        _ => FdScope::Shared(
-            FD_NUMBERS
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        ),
-    }
-}
-
-/// What [`exclusive_fds`] holds.
-pub enum FdScope {
-    /// The fd numbers are this run's alone.
-    Alone(std::sync::RwLockWriteGuard<'static, ()>),
-    /// Shared with other runs that share them.
-    Shared(std::sync::RwLockReadGuard<'static, ()>),
-}
 
 /// Says which backend a run was on if it panics (the `threads` target's
 /// panics come from its worker threads, whose messages cannot know).

@@ -33,6 +33,13 @@ pub enum Kind {
     /// An `evq::Timer`: "the peer writes" is `set_timeout(ZERO)` (one
     /// expiration, which the harness waits for), "reading" is `read()`.
     Timer,
+    /// An `evq::Signals` watching one signal (the slot's own): "the peer
+    /// writes" is `raise` of it (to this thread), "reading" is `pending()`.
+    Signals,
+    /// An `evq::ChildExit` for a child that runs until its input closes:
+    /// "the peer writes" is closing it (the child exits, once; the harness
+    /// waits for it), "reading" is `try_wait()` (reaping it).
+    Child,
 }
 
 /// A slot of the pool, as decoded: any byte, taken modulo [`SLOTS`].
@@ -295,6 +302,8 @@ impl fmt::Display for Op {
                     Kind::EventFd => "eventfd(0, EFD_NONBLOCK)",
                     Kind::Tcp => "tcp_pair_on_localhost()",
                     Kind::Timer => "Timer::new()",
+                    Kind::Signals => "Signals::new(&[signal_of(slot)])",
+                    Kind::Child => "ChildExit::new(&Command::new(\"cat\").spawn()?)",
                 };
                 write!(f, "let ({slot:?}, peer{}) = {make}", slot.index())
             }

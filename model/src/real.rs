@@ -2,6 +2,7 @@
 
 use super::channel::{Action, Channel, Reset};
 use super::op::Kind;
+use super::signals_and_children as kernel_sources;
 use super::{fd, os};
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -14,12 +15,18 @@ use std::time::Duration;
 /// that long when something is broken.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
-/// One end of a source: a pipe end or eventfd (`File`), a socket, or a
-/// timer.
+/// One end of a source: a pipe end or eventfd (`File`), a socket, a
+/// timer, a signal source, or a child process and its exit.
 #[derive(Debug)]
 pub enum End {
     /// A timer (a timerfd).
     Timer(evq::Timer),
+    /// A signal source (a signalfd), and the one signal it watches.
+    Signals(evq::Signals, i32),
+    /// A child's exit (a pidfd).
+    ChildExit(evq::ChildExit),
+    /// The child process itself: a `ChildExit`'s peer.
+    Process(std::process::Child),
     /// A pipe end or an eventfd.
     File(File),
     /// An `AF_UNIX` stream socket.
@@ -39,7 +46,9 @@ fn miri_file(socket: &UnixStream) -> File {
 impl End {
     fn write_all(&self, bytes: &[u8]) -> io::Result<()> {
         match self {
-            End::Timer(_) => unreachable!("the model never writes to a timer"),
+            End::Timer(_) | End::Signals(..) | End::ChildExit(_) | End::Process(_) => {
+                unreachable!("the model never writes to a timer, signals or a child")
+            }
             End::File(file) => (&*file).write_all(bytes),
             #[cfg(miri)]
             End::Unix(socket) => (&miri_file(socket)).write_all(bytes),
@@ -51,7 +60,9 @@ impl End {
 
     fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            End::Timer(_) => unreachable!("a timer is drained with Timer::read"),
+            End::Timer(_) | End::Signals(..) | End::ChildExit(_) | End::Process(_) => {
+                unreachable!("drained by their own calls (`drain`)")
+            }
             End::File(file) => (&*file).read(buf),
             #[cfg(miri)]
             End::Unix(socket) => (&miri_file(socket)).read(buf),
@@ -64,8 +75,11 @@ impl End {
     /// Reads until `WouldBlock`, end of file, or an error (a reset);
     /// returns the bytes read.
     pub fn drain(&self) -> usize {
-        if let End::Timer(timer) = self {
-            return timer.read().expect("harness: Timer::read") as usize;
+        match self {
+            End::Timer(timer) => return timer.read().expect("harness: Timer::read") as usize,
+            End::Signals(signals, _) => return kernel_sources::drain_signals(signals),
+            End::ChildExit(exit) => return kernel_sources::reap(exit),
+            _ => {}
         }
         let mut total = 0;
         let mut buf = [0u8; 4096];
@@ -107,9 +121,23 @@ impl AsFd for End {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
             End::Timer(timer) => timer.as_fd(),
+            End::Signals(signals, _) => signals.as_fd(),
+            End::ChildExit(exit) => exit.as_fd(),
+            End::Process(_) => unreachable!("a child process is no descriptor"),
             End::File(file) => file.as_fd(),
             End::Unix(socket) => socket.as_fd(),
             End::Tcp(socket) => socket.as_fd(),
+        }
+    }
+}
+
+impl End {
+    /// Its fd number: a child process's is that of the pipe to its input,
+    /// while open.
+    pub fn fd_number(&self) -> Option<std::os::fd::RawFd> {
+        match self {
+            End::Process(child) => child.stdin.as_ref().map(|stdin| stdin.as_raw_fd()),
+            other => Some(other.as_raw_fd()),
         }
     }
 }
@@ -132,8 +160,9 @@ pub struct Source {
 }
 
 impl Source {
-    /// Opens a fresh source of `kind`.
-    pub fn open(kind: Kind) -> Source {
+    /// Opens a fresh source of `kind` for slot `slot` (a `Signals` watches
+    /// the slot's own signal).
+    pub fn open(kind: Kind, slot: usize) -> Source {
         let (ours, peer) = match kind {
             Kind::PipeReader => {
                 let (reader, writer) = fd::pipe();
@@ -155,6 +184,14 @@ impl Source {
             Kind::Tcp => {
                 let (client, server) = fd::tcp_pair();
                 (End::Tcp(server), Some(End::Tcp(client)))
+            }
+            Kind::Signals => {
+                let signals = kernel_sources::open_signals(slot);
+                (End::Signals(signals, kernel_sources::signal_of(slot)), None)
+            }
+            Kind::Child => {
+                let (exit, child) = kernel_sources::open_child();
+                (End::ChildExit(exit), Some(End::Process(child)))
             }
         };
         Source { kind, ours, peer }
@@ -183,6 +220,20 @@ impl Source {
                 let expired = crate::os::wait_until(timer.as_raw_fd(), readable, PATIENCE, || true);
                 assert!(expired, "harness: a zero timeout never expired");
             }
+            Action::PeerWrite(_) if self.kind == Kind::Signals => {
+                let End::Signals(_, signal) = self.ours else {
+                    unreachable!("a Signals slot holds a Signals")
+                };
+                kernel_sources::raise(signal);
+            }
+            Action::PeerWrite(_) if self.kind == Kind::Child => {
+                let (End::ChildExit(exit), Some(End::Process(child))) =
+                    (&self.ours, &mut self.peer)
+                else {
+                    unreachable!("a Child slot holds a ChildExit and its child")
+                };
+                kernel_sources::end_child(exit, child, PATIENCE);
+            }
             Action::PeerWrite(len) if eventfd => self.ours.write(len, true),
             Action::PeerWrite(len) => self.peer().write(len, false),
             Action::OursWrite(len) => self.ours.write(len, eventfd),
@@ -196,7 +247,7 @@ impl Source {
                 let result = match self.peer() {
                     End::Unix(socket) => socket.shutdown(Shutdown::Write),
                     End::Tcp(socket) => socket.shutdown(Shutdown::Write),
-                    End::File(_) | End::Timer(_) => Ok(()),
+                    _ => Ok(()),
                 };
                 result.expect("harness: shutdown(Write) of the peer");
             }
@@ -240,11 +291,22 @@ impl Drop for Source {
     /// Closes TCP connections with an RST (`reset_on_close`);
     /// a peer closed on its own before ([`Action::ClosePeer`]) sent its FIN
     /// the usual way.
+    /// Drains a `Signals` (no signal stays pending in the thread) and ends
+    /// and reaps a child.
     fn drop(&mut self) {
         for end in [Some(&self.ours), self.peer.as_ref()].into_iter().flatten() {
             if let End::Tcp(socket) = end {
                 os::reset_on_close(socket);
             }
+        }
+        match (&self.ours, &mut self.peer) {
+            (End::Signals(signals, _), _) => {
+                kernel_sources::drain_signals(signals);
+            }
+            (End::ChildExit(exit), Some(End::Process(child))) => {
+                kernel_sources::dispose_child(exit, child);
+            }
+            _ => {}
         }
     }
 }

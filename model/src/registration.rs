@@ -7,6 +7,7 @@ use super::channel::Action;
 use super::kernel::{check_poll, Model, Outcome, Seen};
 use super::op::{Op, Slot, SLOTS, WAKER_TOKEN};
 use super::real::Source;
+use super::signals_and_children::{forks, run_guard};
 use evq::{Backend, Events, Interest, Poll, Registry, Waker};
 use std::fmt::Write as _;
 use std::os::fd::AsRawFd;
@@ -86,7 +87,7 @@ impl Transcript {
 /// Runs `ops` against evq on `backend` and the model; panics at the first
 /// difference. Returns the transcript: each step as Rust, with what it did.
 pub fn run(ops: &[Op], backend: Backend) -> String {
-    let _fds = crate::exclusive_fds(backend);
+    let _alone = run_guard(forks(ops) || backend == Backend::IoUring);
     let mut harness = Harness::new(backend);
     let mut model = Model::on(backend);
     let mut transcript = Transcript::default();
@@ -114,10 +115,10 @@ fn step(harness: &mut Harness, model: &mut Model, op: &Op) -> Result<String, Str
             // one's fd number: a registration must not outlive its file.
             harness.sources[slot.index()] = None;
             model.close(slot);
-            let source = Source::open(kind);
+            let source = Source::open(kind, slot.index());
             let (ours, peer) = (
                 source.ours.as_raw_fd(),
-                source.peer.as_ref().map(|p| p.as_raw_fd()),
+                source.peer.as_ref().and_then(|p| p.fd_number()),
             );
             harness.sources[slot.index()] = Some(source);
             model.create_at(slot, kind, Some(ours), peer);

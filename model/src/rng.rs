@@ -57,7 +57,10 @@ pub struct Palette {
 }
 
 impl Palette {
-    /// Everything.
+    /// Everything but children, whose every `Create` costs a process (a
+    /// few milliseconds) and makes its run exclusive (see
+    /// [`run_guard`](crate::signals_and_children::run_guard)):
+    /// [`with_children`](Palette::with_children) adds them.
     pub fn full() -> Palette {
         Palette {
             kinds: vec![
@@ -67,6 +70,7 @@ impl Palette {
                 Kind::EventFd,
                 Kind::Tcp,
                 Kind::Timer,
+                Kind::Signals,
             ],
             triggers: vec![
                 TriggerChoice::Edge,
@@ -77,6 +81,13 @@ impl Palette {
             priority: true,
             shutdown: true,
         }
+    }
+
+    /// Everything, children included.
+    pub fn with_children() -> Palette {
+        let mut palette = Palette::full();
+        palette.kinds.push(Kind::Child);
+        palette
     }
 
     /// What Miri emulates as Linux does: socket pairs and eventfds,

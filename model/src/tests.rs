@@ -37,6 +37,29 @@ fn random_registration_sequences(backend: Backend) {
     }
 }
 
+/// Fewer runs: every child is a process (`Palette::with_children`).
+fn random_sequences_with_children(backend: Backend) {
+    let palette = Palette::with_children();
+    for seed in 0..200 {
+        let _seed = Seed(seed);
+        let ops = random_ops(&mut Rng::new(seed), &palette, 80);
+        registration::run(&ops, backend);
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri spawns no processes")]
+fn random_sequences_with_children_agree_with_the_model() {
+    random_sequences_with_children(Backend::Epoll);
+}
+
+#[test]
+#[cfg(feature = "io-uring")]
+#[cfg_attr(miri, ignore = "Miri spawns no processes")]
+fn random_sequences_with_children_agree_with_the_model_on_io_uring() {
+    random_sequences_with_children(Backend::IoUring);
+}
+
 #[test]
 fn random_registration_sequences_agree_with_the_model() {
     random_registration_sequences(Backend::Epoll);
@@ -363,11 +386,11 @@ fn write_seed_corpus() {
     };
     for seed in 0..8u64 {
         let mut rng = Rng::new(1000 + seed);
-        let ops = random_ops(&mut rng, &Palette::full(), 40);
+        let ops = random_ops(&mut rng, &Palette::with_children(), 40);
         write("registration", &format!("random-{seed}"), encode_all(&ops));
         let mut bytes = vec![seed as u8];
         for _ in 0..32 {
-            (rng.byte(), random_op(&mut rng, &Palette::full())).encode(&mut bytes);
+            (rng.byte(), random_op(&mut rng, &Palette::with_children())).encode(&mut bytes);
         }
         write("threads", &format!("random-{seed}"), bytes);
     }
@@ -378,6 +401,8 @@ fn write_seed_corpus() {
         Kind::EventFd,
         Kind::Tcp,
         Kind::Timer,
+        Kind::Signals,
+        Kind::Child,
     ]
     .into_iter()
     .enumerate()
@@ -546,10 +571,10 @@ fn connections_in_time_wait() -> Vec<(u16, u16)> {
 #[cfg_attr(miri, ignore = "Miri has no TCP")]
 fn closed_tcp_sources_leave_no_connection_in_time_wait() {
     use super::real::{End, Source};
-    let _fds = crate::exclusive_fds(Backend::Epoll);
+    let _shared = super::signals_and_children::run_guard(false);
     let mut connections = Vec::new();
     for round in 0..20 {
-        let mut source = Source::open(Kind::Tcp);
+        let mut source = Source::open(Kind::Tcp, 0);
         if let (End::Tcp(ours), Some(End::Tcp(peer))) = (&source.ours, &source.peer) {
             let (a, b) = (ours.local_addr().unwrap(), peer.local_addr().unwrap());
             connections.push((a.port(), b.port()));

@@ -17,6 +17,7 @@ use super::channel::Action;
 use super::kernel::{Model, Outcome};
 use super::op::{self, Op, Slot, SLOTS};
 use super::real::{Source, PATIENCE};
+use super::signals_and_children::{forks, run_guard};
 use super::uring::{Lingering, Record};
 use evq::{Backend, Events, Interest, Poll, Registry, Token, Waker};
 use std::collections::HashSet;
@@ -111,7 +112,8 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Runs one input on `backend`; panics on a wrong result, a wrong event or
 /// a lost wake.
 pub fn run(input: &Input, backend: Backend, checks: Checks) {
-    let _fds = crate::exclusive_fds(backend);
+    let forking = forks(input.ops.iter().map(|(_, op)| op));
+    let _alone = run_guard(forking || backend == Backend::IoUring);
     let _backend = crate::NameOnPanic(backend);
     let before = checks.fd_leaks.then(open_fds);
     run_threads(input, backend);
@@ -294,9 +296,9 @@ impl Worker<'_> {
             Op::Create { slot, kind } => {
                 let mut lingering = lock(&shared.lingering);
                 self.close(slot, &mut lingering);
-                let source = Source::open(kind);
+                let source = Source::open(kind, slot.index());
                 let ours = source.ours.as_raw_fd();
-                let peer = source.peer.as_ref().map(|p| p.as_raw_fd());
+                let peer = source.peer.as_ref().and_then(|p| p.fd_number());
                 self.sources[slot.index()] = Some(source);
                 self.model.create_at(slot, kind, Some(ours), peer);
                 // A record another worker's closed fd left at this number

@@ -22,13 +22,14 @@
 //! - [`kqueue(2)` on NetBSD](https://man.netbsd.org/kqueue.2),
 //!   [on OpenBSD](https://man.openbsd.org/kqueue.2)
 
+use super::kqueue_watch::Doorbells;
 use super::registrations::{Registration, Registrations};
 use super::syscall::check;
 use crate::{sys, Error, Event, Interest, Result, Token, Trigger};
 use std::ffi::c_int;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 /// The kernel's event record: `struct kevent` (`packed(4)` on Apple targets).
@@ -42,10 +43,12 @@ pub(crate) struct Selector {
     shared: Arc<Kqueue>,
 }
 
-/// The kqueue descriptor and the record of what is registered with it.
+/// The kqueue descriptor, the record of the fds registered with it, and
+/// the doorbells of the other sources (`kqueue_watch.rs`).
 struct Kqueue {
     fd: OwnedFd,
     registrations: Registrations,
+    doorbells: Doorbells,
 }
 
 impl std::fmt::Debug for Selector {
@@ -65,6 +68,7 @@ impl Selector {
         let kqueue = Kqueue {
             fd: new_kqueue()?,
             registrations: Registrations::default(),
+            doorbells: Doorbells::default(),
         };
         Ok(Selector {
             shared: Arc::new(kqueue),
@@ -79,6 +83,18 @@ impl Selector {
         Ok(Selector {
             shared: Arc::clone(&self.shared),
         })
+    }
+
+    /// A handle that does not keep the kqueue open.
+    pub(crate) fn downgrade(&self) -> WeakSelector {
+        WeakSelector {
+            shared: Arc::downgrade(&self.shared),
+        }
+    }
+
+    /// The table of the doorbells sources without a descriptor listen to.
+    pub(crate) fn doorbells(&self) -> &Doorbells {
+        &self.shared.doorbells
     }
 
     /// One `kevent` adding a filter per direction of `interest`; one more,
@@ -172,7 +188,9 @@ impl Selector {
     }
 
     /// One `kevent` wait into `events`' spare capacity, storing at most
-    /// `max`.
+    /// `max`; when a `Timer`, `Signals` or `ChildExit` is registered and
+    /// its kernel filter is among the events, two more that turn it into
+    /// the source's own event (`kqueue_watch.rs`).
     pub(crate) fn select(
         &self,
         events: &mut Vec<Event>,
@@ -204,6 +222,9 @@ impl Selector {
         // SAFETY: kevent initialised the first `n <= max <= capacity`
         // entries, and every bit pattern is a valid RawEvent.
         unsafe { events.set_len(n as usize) };
+        if self.shared.doorbells.any() {
+            self.shared.doorbells.answer(kqueue, events, max)?;
+        }
         Ok(())
     }
 
@@ -286,6 +307,27 @@ impl Selector {
 impl AsFd for Selector {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.shared.fd.as_fd()
+    }
+}
+
+/// A handle to a kqueue that does not keep it open: a registered `Timer`,
+/// `Signals` or `ChildExit` holds one, so that dropping the `Poll` (and its
+/// registries) closes the kqueue as it does with fds only.
+#[derive(Debug)]
+pub(crate) struct WeakSelector {
+    shared: Weak<Kqueue>,
+}
+
+impl WeakSelector {
+    /// The kqueue, if some `Selector` still has it open.
+    pub(crate) fn upgrade(&self) -> Option<Selector> {
+        self.shared.upgrade().map(|shared| Selector { shared })
+    }
+
+    /// Whether this is a handle to `selector`'s kqueue. (A `Weak` keeps its
+    /// allocation, so no other kqueue can take its address.)
+    pub(crate) fn is(&self, selector: &Selector) -> bool {
+        ptr::eq(self.shared.as_ptr(), Arc::as_ptr(&selector.shared))
     }
 }
 
@@ -504,7 +546,7 @@ fn flags(event: &RawEvent) -> u32 {
 
 #[allow(clippy::unnecessary_cast)]
 #[inline]
-fn filter(event: &RawEvent) -> i64 {
+pub(crate) fn filter(event: &RawEvent) -> i64 {
     event.filter as i64
 }
 

@@ -32,11 +32,17 @@
 //!   while an earlier wake is pending (`wake_gate.rs`).
 //! - `TimerFd`: `new()`, `set(first, every)` (a zero `first` disarms),
 //!   `read() -> Result<u64>` (expirations, 0 if none, never blocks), and
-//!   `AsFd`: readable while expirations are unread.
+//!   a way to be watched: readable while expirations are unread.
 //! - `SignalFd`: `new(&[i32])`, `add`, `remove` (blocking in the calling
-//!   thread what they add), `next_pending() -> Result<Option<i32>>`, `AsFd`.
+//!   thread what they add), `next_pending() -> Result<Option<i32>>`, and a
+//!   way to be watched.
 //! - `ChildFd`: `new(pid)` (refusing a reaped child), `try_wait()`
-//!   (reaping), `AsFd`: readable once the child has exited.
+//!   (reaping), and a way to be watched: readable once the child has exited.
+//!
+//! The way to be watched is `AsFd` on epoll (a timerfd, signalfd, pidfd),
+//! and on kqueue the `Watched` trait (`watch`, `rewatch`, `unwatch` with
+//! the `Selector`), which `Registry`'s `*_watched` hooks call: the kernel
+//! filters go straight into the poll's kqueue (`kqueue_watch.rs`).
 //!
 //! Shared by all backends (POSIX calls): `is_blocking_socket(fd)`, the
 //! debug-build check `Registry::register` makes (`blocking_socket.rs`).
@@ -44,7 +50,8 @@
 //! Sources reach `Selector` only through `Registry`'s crate-private hooks
 //! (`register_fd` and friends, `registry.rs`); a backend that can watch
 //! something other than an fd (a kqueue timer, a Windows socket) adds a
-//! method for it here and a hook there.
+//! method for it here and a hook there (kqueue: `Watched`,
+//! `register_watched`).
 
 #[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
 mod signal_mask;
@@ -90,6 +97,8 @@ mod kqueue_signals;
 #[cfg(evq_kqueue)]
 mod kqueue_timer;
 #[cfg(evq_kqueue)]
+mod kqueue_watch;
+#[cfg(evq_kqueue)]
 mod registrations;
 #[cfg(evq_kqueue)]
 mod source_queue;
@@ -97,7 +106,8 @@ mod source_queue;
 mod user_event;
 #[cfg(evq_kqueue)]
 pub(crate) use self::{
-    kqueue::*, kqueue_proc::ChildFd, kqueue_timer::TimerFd, user_event::WakerFd,
+    kqueue::*, kqueue_proc::ChildFd, kqueue_timer::TimerFd, kqueue_watch::Watched,
+    user_event::WakerFd,
 };
 // NetBSD and OpenBSD define the sigset operations inline only, which
 // bindgen cannot bind: no Signals there yet.

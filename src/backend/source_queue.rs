@@ -1,18 +1,9 @@
-//! A kqueue of a source's own: how `Timer`, `Signals` and `ChildExit` are
-//! file descriptors on kqueue too.
-//!
-//! Their kernel filters (`EVFILT_TIMER`, `EVFILT_SIGNAL`, `EVFILT_PROC`)
-//! are not descriptors, and their events carry what the source must report
-//! (a timer's expirations, a signal's number). Each source therefore keeps
-//! its filter in a kqueue of its own and hands that kqueue's descriptor to
-//! the poll: a kqueue descriptor is readable while events are pending in it
-//! (`EVFILT_READ` on a kqueue, kqueue(2)). The source's own calls (`read`,
-//! `pending`) collect those events, so the poll's triggers (edge, level,
-//! oneshot) apply to the source exactly as they do to a timerfd, signalfd
-//! or pidfd on Linux, and every filter ident is private to its queue.
-//!
-//! libkqueue cannot nest a kqueue in another poll, so over libkqueue these
-//! sources build but cannot be watched.
+//! A kqueue of a source's own, never registered anywhere: where
+//! `Signals` records the signals it has not returned yet and `ChildExit`
+//! holds its process, whether or not the source is registered with a poll
+//! (which watches the same kernel filters in its own kqueue:
+//! `kqueue_watch.rs`). The source collects its events itself, without
+//! waiting.
 
 use super::kqueue::{change, first_error, RawEvent};
 use super::syscall::check;

@@ -23,6 +23,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// collides only with one of those still alive.)
 static NEXT_IDENT: AtomicUsize = AtomicUsize::new(0);
 
+/// A user event ident no other in the process has (wakers', and the
+/// watches' of `kqueue_watch.rs`).
+pub(crate) fn next_ident() -> usize {
+    // Only uniqueness matters: no other memory depends on it.
+    NEXT_IDENT.fetch_add(1, Ordering::Relaxed)
+}
+
 #[derive(Debug)]
 pub(crate) struct WakerFd {
     selector: Selector,
@@ -35,8 +42,7 @@ impl WakerFd {
     pub(crate) fn new(selector: &Selector, token: Token) -> Result<WakerFd> {
         let waker = WakerFd {
             selector: selector.try_clone()?,
-            // Only uniqueness matters: no other memory depends on it.
-            ident: NEXT_IDENT.fetch_add(1, Ordering::Relaxed),
+            ident: next_ident(),
             token,
         };
         waker.user_event(sys::EV_ADD | sys::EV_CLEAR, 0)?;

@@ -2178,6 +2178,9 @@ extern "C" {
     ) -> ::core::ffi::c_int;
 }
 extern "C" {
+    pub fn raise(arg1: ::core::ffi::c_int) -> ::core::ffi::c_int;
+}
+extern "C" {
     pub fn signalfd(
         arg1: ::core::ffi::c_int,
         arg2: *const sigset_t,

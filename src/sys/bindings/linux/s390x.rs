@@ -2168,6 +2168,9 @@ extern "C" {
     pub fn kill(__pid: __pid_t, __sig: ::core::ffi::c_int) -> ::core::ffi::c_int;
 }
 extern "C" {
+    pub fn raise(__sig: ::core::ffi::c_int) -> ::core::ffi::c_int;
+}
+extern "C" {
     pub fn sigemptyset(__set: *mut sigset_t) -> ::core::ffi::c_int;
 }
 extern "C" {
