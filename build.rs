@@ -2,13 +2,16 @@
 //! bindings.
 //!
 //! The recipe:
-//! 1. The target OS picks the backend: epoll (Linux, Android) or kqueue
-//!    (Apple's OSes, the BSDs).
+//! 1. The target OS picks the backend: epoll (Linux, Android), kqueue
+//!    (Apple's OSes, the BSDs) or IOCP (Windows: a completion port and
+//!    `\Device\Afd` readiness polls). For Windows it also links the
+//!    import libraries the bindings' functions live in.
 //! 2. By default the bindings are a committed file,
 //!    `src/sys/bindings/<family>/<arch>.rs`, so building evq needs no
 //!    libclang. They are keyed by what the C declarations depend on: the OS
 //!    family (`apple` serves macOS, iOS, tvOS, watchOS and visionOS, which
-//!    share Darwin's headers; each BSD) and the architecture with its byte
+//!    share Darwin's headers; each BSD; `windows` for every Windows
+//!    toolchain) and the architecture with its byte
 //!    order and pointer width (`ARCHES`); on Linux also the libc, as
 //!    `<arch>.rs` (glibc) and `<arch>-musl.rs` (musl, and Android: bionic
 //!    declares what musl does). The epoll ABI is the kernel's, but the
@@ -263,6 +266,126 @@ const KQUEUE_ITEMS: &[Allowlist] = &[
     },
 ];
 
+const WINDOWS_ITEMS: &[Allowlist] = &[
+    // The completion port: Poll, Waker (src/backend/iocp/). Win32 error
+    // codes and the NTSTATUS values with casts are re-declared in
+    // src/sys/include/evq_win32_constants.h so that bindgen reads them.
+    Allowlist {
+        functions: &[
+            "CreateIoCompletionPort",
+            "GetQueuedCompletionStatusEx",
+            "PostQueuedCompletionStatus",
+            "SetFileCompletionNotificationModes",
+            "CancelIoEx",
+            "CloseHandle",
+            "GetLastError",
+        ],
+        types: &["HANDLE", "OVERLAPPED", "OVERLAPPED_ENTRY"],
+        vars: &[
+            "INFINITE",
+            "INVALID_HANDLE_VALUE",
+            "FILE_SKIP_(COMPLETION_PORT_ON_SUCCESS|SET_EVENT_ON_HANDLE)",
+            "WAIT_TIMEOUT",
+            "ERROR_(INVALID_HANDLE|INVALID_PARAMETER|NOT_SUPPORTED|OPERATION_ABORTED|IO_PENDING|NOT_FOUND)",
+        ],
+    },
+    // Readiness polls on \Device\Afd (src/backend/iocp/): ntdll's calls,
+    // and the AFD declarations of src/sys/include/evq_afd.h.
+    Allowlist {
+        functions: &[
+            "NtCreateFile",
+            "NtDeviceIoControlFile",
+            "NtCancelIoFileEx",
+            "RtlNtStatusToDosError",
+        ],
+        types: &[
+            "NTSTATUS",
+            "IO_STATUS_BLOCK",
+            "UNICODE_STRING",
+            "OBJECT_ATTRIBUTES",
+            "AFD_POLL_INFO",
+            "AFD_POLL_HANDLE_INFO",
+        ],
+        vars: &[
+            "IOCTL_AFD_POLL",
+            "AFD_POLL_(RECEIVE|RECEIVE_EXPEDITED|SEND|DISCONNECT|ABORT|LOCAL_CLOSE|ACCEPT|CONNECT_FAIL)",
+            "STATUS_(SUCCESS|PENDING|CANCELLED|NOT_FOUND|INVALID_HANDLE)",
+            "SYNCHRONIZE",
+            "FILE_SHARE_(READ|WRITE)",
+            "FILE_OPEN",
+            "OBJ_CASE_INSENSITIVE",
+        ],
+    },
+    // A socket's base handle, the one AFD polls (src/backend/iocp/).
+    Allowlist {
+        functions: &["WSAIoctl"],
+        types: &[],
+        vars: &["SIO_BASE_HANDLE", "SIO_BSP_HANDLE(_SELECT|_POLL)?"],
+    },
+    // evq::net's sockets (src/net/), and the socket helpers the tests
+    // share (tests/util).
+    Allowlist {
+        functions: &[
+            "WSAStartup",
+            "WSACleanup",
+            "WSAGetLastError",
+            "WSASocketW",
+            "ioctlsocket",
+            "bind",
+            "listen",
+            "connect",
+            "accept",
+            "closesocket",
+            "shutdown",
+            "getsockopt",
+            "setsockopt",
+            "getsockname",
+            "getpeername",
+            "recv",
+            "send",
+            "recvfrom",
+            "sendto",
+            "SetHandleInformation",
+        ],
+        types: &[
+            "SOCKET",
+            "WSADATA",
+            "WSAPROTOCOL_INFOW",
+            "SOCKADDR",
+            "SOCKADDR_STORAGE",
+            "sockaddr_in",
+            "sockaddr_in6",
+            "socklen_t",
+            "linger",
+        ],
+        vars: &[
+            "INVALID_SOCKET",
+            "SOCKET_ERROR",
+            "AF_(UNSPEC|INET|INET6)",
+            "SOCK_(STREAM|DGRAM)",
+            "IPPROTO_(TCP|UDP|IPV6)",
+            "IPV6_V6ONLY",
+            "TCP_NODELAY",
+            "SOL_SOCKET",
+            "SO_(ERROR|TYPE|REUSEADDR|EXCLUSIVEADDRUSE|LINGER)",
+            "SOMAXCONN",
+            "SD_(RECEIVE|SEND|BOTH)",
+            "FIONBIO",
+            "FIONREAD",
+            "WSA_FLAG_(OVERLAPPED|NO_HANDLE_INHERIT)",
+            "WSAE[A-Z]+",
+            "HANDLE_FLAG_INHERIT",
+        ],
+    },
+];
+
+/// The import libraries the Windows bindings' functions live in: ntdll
+/// (`Nt*`, `Rtl*`), ws2_32 (Winsock) and kernel32 (the completion port,
+/// handles). Linked by build.rs rather than `#[link]` attributes in the
+/// generated file, which bindgen does not emit for a static import library
+/// and whose names would then be spelled out in every committed file.
+const WINDOWS_LIBRARIES: &[&str] = &["ntdll", "ws2_32", "kernel32"];
+
 /// The committed bindings file for each architecture, and the byte order
 /// and pointer width it was made for: `(target_arch, target_endian,
 /// target_pointer_width, file stem)`. A target whose architecture matches
@@ -287,6 +410,7 @@ const COMMITTED_DIR: &str = "src/sys/bindings";
 enum Backend {
     Epoll,
     Kqueue,
+    Iocp,
 }
 
 impl Backend {
@@ -295,6 +419,7 @@ impl Backend {
             "linux" | "android" => Some(Backend::Epoll),
             "macos" | "ios" | "tvos" | "watchos" | "visionos" | "freebsd" | "netbsd"
             | "openbsd" | "dragonfly" => Some(Backend::Kqueue),
+            "windows" => Some(Backend::Iocp),
             _ => None,
         }
     }
@@ -303,16 +428,19 @@ impl Backend {
         match self {
             Backend::Epoll => "evq_epoll",
             Backend::Kqueue => "evq_kqueue",
+            Backend::Iocp => "evq_iocp",
         }
     }
 
-    /// The allowlist groups of this backend, then those of every Unix.
+    /// The allowlist groups of this backend, then those of every Unix for
+    /// the Unix backends.
     fn items(self) -> impl Iterator<Item = &'static Allowlist> {
-        let own = match self {
-            Backend::Epoll => EPOLL_ITEMS,
-            Backend::Kqueue => KQUEUE_ITEMS,
+        let (own, unix) = match self {
+            Backend::Epoll => (EPOLL_ITEMS, UNIX_ITEMS),
+            Backend::Kqueue => (KQUEUE_ITEMS, UNIX_ITEMS),
+            Backend::Iocp => (WINDOWS_ITEMS, &[][..]),
         };
-        own.iter().chain(UNIX_ITEMS)
+        own.iter().chain(unix)
     }
 }
 
@@ -325,6 +453,7 @@ fn os_family(os: &str) -> Option<&'static str> {
         "freebsd" => Some("freebsd"),
         "netbsd" => Some("netbsd"),
         "openbsd" => Some("openbsd"),
+        "windows" => Some("windows"),
         _ => None,
     }
 }
@@ -333,9 +462,11 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build");
     println!("cargo:rerun-if-changed=wrapper.h");
+    println!("cargo:rerun-if-changed=src/sys/include");
     println!("cargo:rerun-if-changed={COMMITTED_DIR}");
     println!("cargo:rustc-check-cfg=cfg(evq_epoll)");
     println!("cargo:rustc-check-cfg=cfg(evq_kqueue)");
+    println!("cargo:rustc-check-cfg=cfg(evq_iocp)");
     println!("cargo:rustc-check-cfg=cfg(evq_force_kqueue)");
 
     let target = env::var("TARGET").expect("cargo sets TARGET for build scripts");
@@ -354,12 +485,18 @@ fn main() {
     let Some(backend) = backend else {
         let message = format!(
             "evq has no event queue backend for target OS `{os}` ({target}): \
-             it supports epoll (Linux, Android) and kqueue (macOS, iOS and the BSDs)"
+             it supports epoll (Linux, Android), kqueue (macOS, iOS and the BSDs) \
+             and IOCP (Windows)"
         );
         point_sys_at(&write_compile_error(&out_dir, &message));
         return;
     };
     println!("cargo:rustc-cfg={}", backend.cfg());
+    if backend == Backend::Iocp {
+        for library in WINDOWS_LIBRARIES {
+            println!("cargo:rustc-link-lib={library}");
+        }
+    }
 
     let bindings = if force_kqueue {
         libkqueue_bindings(&manifest_dir, &out_dir, &target)

@@ -9,7 +9,7 @@ pub enum Source {
     Debian(&'static str, &'static [&'static str]),
     /// Directories under Zig's `lib/libc/include` (Zig's own order:
     /// arch-libc, generic libc, arch-OS, generic OS), and defines Zig
-    /// passes itself.
+    /// passes itself (or other clang arguments the headers need).
     Zig(&'static [&'static str], &'static [&'static str]),
     /// Nothing packaged here: only `EVQ_BINDGEN_INCLUDE_<target>`.
     Configured(&'static str),
@@ -380,4 +380,66 @@ pub const COMMITTED: &[Committed] = &[
         },
         serves: &[],
     },
+    // mingw-w64's headers, as Zig ships them for every Windows
+    // architecture (one pinned set, whatever mingw-w64 Debian packages).
+    // The MSVC targets are checked against the same headers laid out by
+    // clang for the MSVC ABI: Microsoft's SDK headers are not packaged
+    // here, and they declare the same documented Win32 API. In MSVC mode
+    // clang does not define __GNUC__, and mingw-w64's headers then define
+    // `__attribute__` away and break clang's own intrinsics headers:
+    // `-fgnuc-version` keeps the GNU syntax on. 32-bit x86 also needs
+    // `_X86_`, which only GNU-mode compilers predefine (winnt.h selects
+    // the i386 CONTEXT with it).
+    Committed {
+        key: "windows/x86_64",
+        description: "Windows on x86_64 (the GNU, GNU-LLVM and MSVC toolchains)",
+        made_from: Made {
+            target: "x86_64-pc-windows-gnu",
+            source: zig(&["any-windows-any"]),
+        },
+        serves: &[
+            Made {
+                target: "x86_64-pc-windows-msvc",
+                source: Source::Zig(&["any-windows-any"], MSVC_MODE),
+            },
+            Made {
+                target: "x86_64-pc-windows-gnullvm",
+                source: zig(&["any-windows-any"]),
+            },
+        ],
+    },
+    Committed {
+        key: "windows/aarch64",
+        description: "Windows on aarch64 (the MSVC and GNU-LLVM toolchains)",
+        made_from: Made {
+            target: "aarch64-pc-windows-gnullvm",
+            source: zig(&["any-windows-any"]),
+        },
+        serves: &[Made {
+            target: "aarch64-pc-windows-msvc",
+            source: Source::Zig(&["any-windows-any"], MSVC_MODE),
+        }],
+    },
+    Committed {
+        key: "windows/x86",
+        description: "Windows on 32-bit x86 (the GNU, GNU-LLVM and MSVC toolchains)",
+        made_from: Made {
+            target: "i686-pc-windows-gnu",
+            source: zig(&["any-windows-any"]),
+        },
+        serves: &[
+            Made {
+                target: "i686-pc-windows-msvc",
+                source: Source::Zig(&["any-windows-any"], &["-fgnuc-version=4.2.1", "-D_X86_=1"]),
+            },
+            Made {
+                target: "i686-pc-windows-gnullvm",
+                source: zig(&["any-windows-any"]),
+            },
+        ],
+    },
 ];
+
+/// The clang arguments that let mingw-w64's headers parse for an MSVC
+/// target (see the Windows rows).
+const MSVC_MODE: &[&str] = &["-fgnuc-version=4.2.1"];

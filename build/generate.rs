@@ -68,6 +68,14 @@ pub fn bindings(
         // fields an OS adds.
         builder = builder.derive_default(true);
     }
+    if backend == Backend::Iocp {
+        // OVERLAPPED, IO_STATUS_BLOCK and AFD_POLL_INFO are handed to the
+        // kernel zeroed: `Default` makes them without `unsafe`. The AMX
+        // tile type that mingw-w64's intrinsics headers declare has a
+        // vector layout bindgen cannot represent; nothing evq uses refers
+        // to it.
+        builder = builder.derive_default(true).blocklist_type("__tile1024i.*");
+    }
     for group in backend.items() {
         builder = group
             .functions
@@ -211,6 +219,11 @@ fn clang_target(rust_target: &str) -> String {
     let mut parts: Vec<&str> = rust_target.split('-').collect();
     if parts[0].starts_with("riscv64") {
         parts[0] = "riscv64";
+    }
+    // Rust's GNU-LLVM Windows targets are clang's MinGW ones (libc++ and
+    // lld instead of libstdc++ and ld are no part of the C declarations).
+    if parts.get(3) == Some(&"gnullvm") {
+        parts[3] = "gnu";
     }
     if parts.get(1) == Some(&"apple") {
         if parts[0] == "aarch64" {

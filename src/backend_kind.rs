@@ -3,7 +3,7 @@
 /// The kernel mechanism behind a [`Poll`](crate::Poll).
 ///
 /// [`Poll::new`](crate::Poll::new) picks one for the platform: kqueue on
-/// macOS, iOS and the BSDs; on Linux and Android epoll, or, with evq's
+/// macOS, iOS and the BSDs; IOCP on Windows; on Linux and Android epoll, or, with evq's
 /// `io-uring` cargo feature, io_uring when the kernel allows it (it falls
 /// back to epoll when io_uring is missing, older than Linux 5.19, or
 /// forbidden by the `kernel.io_uring_disabled` sysctl or a seccomp filter).
@@ -21,6 +21,7 @@
 /// match poll.backend() {
 ///     Backend::Epoll | Backend::IoUring => println!("a Linux kernel queue"),
 ///     Backend::Kqueue => println!("kqueue"),
+///     Backend::Iocp => println!("a completion port"),
 ///     other => println!("{other:?}"),
 /// }
 /// // Only a backend this build has can be asked for.
@@ -41,4 +42,9 @@ pub enum Backend {
     /// kqueue, on macOS, iOS and the BSDs
     /// ([`kqueue(2)`](https://man.freebsd.org/cgi/man.cgi?query=kqueue&sektion=2)).
     Kqueue,
+    /// An I/O completion port with `\Device\Afd` poll requests
+    /// (`IOCTL_AFD_POLL`, the technique of wepoll, mio and polling), on
+    /// Windows
+    /// ([I/O completion ports](https://learn.microsoft.com/en-us/windows/win32/fileio/i-o-completion-ports)).
+    Iocp,
 }

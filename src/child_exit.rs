@@ -55,8 +55,9 @@ use std::sync::OnceLock;
 /// [`Unsupported`](std::io::ErrorKind::Unsupported) error (`ENOSYS`), and on
 /// 5.3, which has `pidfd_open` but not `P_PIDFD`, with `EINVAL`: evq plays
 /// no `SIGCHLD` games as a fallback. On kqueue `ChildExit` implements
-/// [`Source`](crate::Source) itself, not `AsFd`. Windows: evq has no
-/// Windows backend yet.
+/// [`Source`](crate::Source) itself, not `AsFd`. Unix only: on Windows evq
+/// has no `ChildExit` yet (a process handle is not a socket, which is all
+/// the Windows backend watches).
 ///
 /// # Examples
 ///

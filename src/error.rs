@@ -1,7 +1,8 @@
 //! The one error type of evq.
 
+use crate::RawSource;
+use std::fmt;
 use std::io;
-use std::os::fd::RawFd;
 
 /// `std::result::Result` with evq's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
@@ -17,6 +18,12 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// epoll_ctl(ADD) on fd 7: Operation not permitted (os error 1)
 /// ```
 ///
+/// On Windows the source is a socket, named in hexadecimal as handles are
+/// (`NtDeviceIoControlFile(IOCTL_AFD_POLL) on socket 0x1f4: ...`), and the
+/// error number is the Win32 error (`GetLastError`, `WSAGetLastError`, or
+/// `RtlNtStatusToDosError` of an `NTSTATUS`), as std's own `io::Error`
+/// carries it there.
+///
 /// [`Error::kind`] and the `From<Error> for io::Error` conversion map each
 /// variant onto the [`io::ErrorKind`] a user of `std::io` would expect, so
 /// evq errors flow through `?` in functions that return `io::Result`; an
@@ -29,10 +36,10 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// use evq::{Error, Interest, Poll, Token};
 /// # fn main() -> std::io::Result<()> {
 /// let poll = Poll::new()?;
-/// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
-/// a.set_nonblocking(true)?;
-/// poll.registry().register(&a, Token(0), Interest::READABLE)?;
-/// match poll.registry().register(&a, Token(1), Interest::READABLE) {
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// listener.set_nonblocking(true)?;
+/// poll.registry().register(&listener, Token(0), Interest::READABLE)?;
+/// match poll.registry().register(&listener, Token(1), Interest::READABLE) {
 ///     Err(Error::AlreadyRegistered { .. }) => {}
 ///     other => panic!("expected AlreadyRegistered, got {other:?}"),
 /// }
@@ -47,12 +54,12 @@ pub enum Error {
     ///
     /// Converts to [`io::ErrorKind::AlreadyExists`]; to the kernel's errno
     /// (`EEXIST` from `epoll_ctl`) when it gave one.
-    #[error("fd {fd} is already registered with this poll instance")]
+    #[error("{} is already registered with this poll instance", Named(*fd))]
     #[non_exhaustive]
     AlreadyRegistered {
-        /// The file descriptor passed in; -1 for a source without one (a
-        /// `Timer`, `Signals` or `ChildExit` on kqueue).
-        fd: RawFd,
+        /// The file descriptor passed in (on Windows, the socket); -1 for a
+        /// source without one (a `Timer`, `Signals` or `ChildExit` on kqueue).
+        fd: RawSource,
         /// The errno the kernel answered with (`EEXIST` on epoll), or `None`
         /// when evq found the registration in its own record (kqueue, which
         /// has no such errno). Also returned by [`Error::raw_os_error`].
@@ -65,12 +72,12 @@ pub enum Error {
     ///
     /// Converts to [`io::ErrorKind::NotFound`]; to the kernel's errno
     /// (`ENOENT` from `epoll_ctl`) when it gave one.
-    #[error("fd {fd} is not registered with this poll instance")]
+    #[error("{} is not registered with this poll instance", Named(*fd))]
     #[non_exhaustive]
     NotRegistered {
-        /// The file descriptor passed in; -1 for a source without one (a
-        /// `Timer`, `Signals` or `ChildExit` on kqueue).
-        fd: RawFd,
+        /// The file descriptor passed in (on Windows, the socket); -1 for a
+        /// source without one (a `Timer`, `Signals` or `ChildExit` on kqueue).
+        fd: RawSource,
         /// The errno the kernel answered with (`ENOENT` on epoll), or `None`
         /// when evq found no registration in its own record (kqueue). Also
         /// returned by [`Error::raw_os_error`].
@@ -101,8 +108,9 @@ pub enum Error {
     Os {
         /// The call that failed, as in its man page, e.g. `epoll_ctl(ADD)`.
         operation: &'static str,
-        /// The file descriptor it was made on, if there was one.
-        fd: Option<RawFd>,
+        /// The file descriptor it was made on, if there was one (on
+        /// Windows, the socket).
+        fd: Option<RawSource>,
         /// What the OS said.
         #[source]
         source: io::Error,
@@ -133,7 +141,7 @@ impl Error {
     }
 
     /// The `Os` error for the calling thread's current `errno`.
-    pub(crate) fn last_os_error(operation: &'static str, fd: Option<RawFd>) -> Error {
+    pub(crate) fn last_os_error(operation: &'static str, fd: Option<RawSource>) -> Error {
         Error::Os {
             operation,
             fd,
@@ -166,15 +174,28 @@ impl From<Error> for io::Error {
     }
 }
 
-/// Formats ` on fd N` when there is an fd, nothing otherwise.
-struct OnFd(Option<RawFd>);
+/// Formats ` on fd N` (` on socket 0xN` on Windows) when there is a
+/// source, nothing otherwise.
+struct OnFd(Option<RawSource>);
 
-impl std::fmt::Display for OnFd {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for OnFd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(fd) => write!(f, " on fd {fd}"),
+            Some(fd) => write!(f, " on {}", Named(fd)),
             None => Ok(()),
         }
+    }
+}
+
+/// A source as messages name it: `fd 7`, or `socket 0x1f4` on Windows.
+struct Named(RawSource);
+
+impl fmt::Display for Named {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        #[cfg(unix)]
+        return write!(f, "fd {}", self.0);
+        #[cfg(windows)]
+        return write!(f, "socket {:#x}", self.0);
     }
 }
 
@@ -182,23 +203,43 @@ impl std::fmt::Display for OnFd {
 mod tests {
     use super::*;
 
+    /// How messages name source 7 on this platform.
+    #[cfg(unix)]
+    const SEVEN: &str = "fd 7";
+    #[cfg(windows)]
+    const SEVEN: &str = "socket 0x7";
+
     #[test]
     fn os_error_message_names_operation_and_fd() {
+        let errno = errno_of(io::ErrorKind::PermissionDenied);
         let error = Error::Os {
             operation: "epoll_ctl(ADD)",
             fd: Some(7),
-            source: io::Error::from_raw_os_error(1),
+            source: io::Error::from_raw_os_error(errno),
         };
         assert_eq!(
             error.to_string(),
             format!(
-                "epoll_ctl(ADD) on fd 7: {}",
-                io::Error::from_raw_os_error(1)
+                "epoll_ctl(ADD) on {SEVEN}: {}",
+                io::Error::from_raw_os_error(errno)
             )
         );
-        assert!(error.to_string().ends_with("(os error 1)"));
-        assert_eq!(error.raw_os_error(), Some(1));
+        assert!(error.to_string().ends_with(&format!("(os error {errno})")));
+        assert_eq!(error.raw_os_error(), Some(errno));
         assert_eq!(error.kind(), io::ErrorKind::PermissionDenied);
+    }
+
+    #[cfg(windows)]
+    #[test]
+    fn sockets_are_named_in_hexadecimal_like_handles() {
+        let error = Error::NotRegistered {
+            fd: 0x1f4,
+            errno: None,
+        };
+        assert_eq!(
+            error.to_string(),
+            "socket 0x1f4 is not registered with this poll instance"
+        );
     }
 
     #[test]
@@ -226,11 +267,13 @@ mod tests {
             let errno = errno_of(kind);
             let error = Error::Os {
                 operation: "epoll_ctl(ADD)",
-                fd: Some(4),
+                fd: Some(7),
                 source: io::Error::from_raw_os_error(errno),
             };
             assert_eq!((error.kind(), error.raw_os_error()), (kind, Some(errno)));
-            assert!(error.to_string().starts_with("epoll_ctl(ADD) on fd 4: "));
+            assert!(error
+                .to_string()
+                .starts_with(&format!("epoll_ctl(ADD) on {SEVEN}: ")));
             let io_error = io::Error::from(error);
             assert_eq!(io_error.kind(), kind);
             assert_eq!(io_error.raw_os_error(), Some(errno));
@@ -248,7 +291,7 @@ mod tests {
         let cases = [
             (
                 Error::AlreadyRegistered {
-                    fd: 3,
+                    fd: 7,
                     errno: Some(exists),
                 },
                 io::ErrorKind::AlreadyExists,
@@ -256,7 +299,7 @@ mod tests {
             ),
             (
                 Error::NotRegistered {
-                    fd: 3,
+                    fd: 7,
                     errno: Some(not_found),
                 },
                 io::ErrorKind::NotFound,
@@ -265,7 +308,10 @@ mod tests {
         ];
         for (error, kind, errno) in cases {
             assert_eq!((error.kind(), error.raw_os_error()), (kind, Some(errno)));
-            assert!(error.to_string().starts_with("fd 3 is "), "{error}");
+            assert!(
+                error.to_string().starts_with(&format!("{SEVEN} is ")),
+                "{error}"
+            );
             let io_error = io::Error::from(error);
             assert_eq!(io_error.kind(), kind);
             assert_eq!(io_error.raw_os_error(), Some(errno));

@@ -12,7 +12,9 @@ use std::fmt;
 /// hands the kernel's buffer to you without copying or translating it;
 /// the methods decode it when asked. (The io_uring backend writes the same
 /// `epoll_event` records itself: a poll completion's result is an
-/// `EPOLL*` mask.)
+/// `EPOLL*` mask.) On Windows it is evq's own record, the token and the
+/// `AFD_POLL_*` bits of the completed `IOCTL_AFD_POLL`, which the backend
+/// fills from each completion; each method below says which bits it reads.
 ///
 /// Readiness is a hint, not a promise: an event can be spurious (the data
 /// was already read by someone else, or a signal interrupted a read), so
@@ -46,16 +48,19 @@ pub struct Event {
 // SAFETY: the only non-thread-safe member of the kernel record is the raw
 // pointer in `epoll_data` (or `kevent.udata`). evq never stores a pointer
 // there, only the `Token`, an integer, and nothing dereferences it; an Event
-// is plain data, safe to move to and share between threads.
+// is plain data, safe to move to and share between threads. (Windows'
+// record is integers only, Send and Sync by itself.)
+#[cfg(unix)]
 #[allow(unsafe_code)]
 unsafe impl Send for Event {}
 // SAFETY: as above; `Event` has no interior mutability.
+#[cfg(unix)]
 #[allow(unsafe_code)]
 unsafe impl Sync for Event {}
 
 impl Event {
-    /// Wraps a record a backend filled in itself (io_uring).
-    #[cfg(all(evq_epoll, feature = "io-uring"))]
+    /// Wraps a record a backend filled in itself (io_uring, IOCP).
+    #[cfg(any(all(evq_epoll, feature = "io-uring"), evq_iocp))]
     #[inline]
     pub(crate) fn from_raw(raw: RawEvent) -> Event {
         Event { raw }
@@ -75,14 +80,16 @@ impl Event {
     }
 
     /// There is data to read, a connection to accept, or end-of-file to see
-    /// (`EPOLLIN`; `EVFILT_READ`).
+    /// (`EPOLLIN`; `EVFILT_READ`; on Windows `AFD_POLL_RECEIVE`, `_ACCEPT`,
+    /// `_DISCONNECT`, `_ABORT` or `_CONNECT_FAIL`, as mio maps them).
     #[inline]
     pub fn is_readable(&self) -> bool {
         backend::is_readable(&self.raw)
     }
 
     /// There is room to write, or a non-blocking connect finished (`EPOLLOUT`;
-    /// `EVFILT_WRITE`).
+    /// `EVFILT_WRITE`; on Windows `AFD_POLL_SEND`, `_ABORT` or
+    /// `_CONNECT_FAIL`).
     #[inline]
     pub fn is_writable(&self) -> bool {
         backend::is_writable(&self.raw)
@@ -92,6 +99,11 @@ impl Event {
     /// `take_error()` on a socket, or see it from the next read or write.
     /// On epoll always reported, whatever the interest; on kqueue, on the
     /// events of the directions registered (`EV_EOF` with an error code).
+    /// On Windows `AFD_POLL_ABORT` (the connection was reset: the next
+    /// read or write fails) or `AFD_POLL_CONNECT_FAIL` (a non-blocking
+    /// connect failed; also set when the poll request itself failed), both
+    /// always watched, whatever the interest. (mio reports a reset as
+    /// closed but not as an error there.)
     #[inline]
     pub fn is_error(&self) -> bool {
         backend::is_error(&self.raw)
@@ -100,20 +112,24 @@ impl Event {
     /// The reading side is closed: the peer shut down writing (TCP FIN, a
     /// `shutdown(Write)`), or a pipe lost its last writer. Reads return what
     /// is buffered, then end-of-file (`EPOLLRDHUP`, `EPOLLHUP`; `EV_EOF` on
-    /// `EVFILT_READ`).
+    /// `EVFILT_READ`; on Windows `AFD_POLL_DISCONNECT`, `_ABORT` or
+    /// `_CONNECT_FAIL`).
     #[inline]
     pub fn is_read_closed(&self) -> bool {
         backend::is_read_closed(&self.raw)
     }
 
     /// The writing side is closed: writes would fail (`EPOLLHUP`,
-    /// `EPOLLERR`; `EV_EOF` on `EVFILT_WRITE`).
+    /// `EPOLLERR`; `EV_EOF` on `EVFILT_WRITE`; on Windows `AFD_POLL_ABORT`
+    /// or `_CONNECT_FAIL`, which are always watched, whatever the
+    /// interest).
     #[inline]
     pub fn is_write_closed(&self) -> bool {
         backend::is_write_closed(&self.raw)
     }
 
-    /// Priority data is available (`EPOLLPRI`); see
+    /// Priority data is available (`EPOLLPRI`; on Windows
+    /// `AFD_POLL_RECEIVE_EXPEDITED`, TCP urgent data); see
     /// [`Interest::PRIORITY`](crate::Interest). Always `false` on kqueue.
     #[inline]
     pub fn is_priority(&self) -> bool {
@@ -123,7 +139,8 @@ impl Event {
 
 impl fmt::Debug for Event {
     /// Prints the token and the kernel's readiness bits by name, e.g.
-    /// `Event { token: Token(3), flags: [EPOLLIN, EPOLLRDHUP] }`.
+    /// `Event { token: Token(3), flags: [EPOLLIN, EPOLLRDHUP] }` (on
+    /// Windows `[AFD_POLL_RECEIVE]`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         struct Flags<'a>(&'a RawEvent);
         impl fmt::Debug for Flags<'_> {

@@ -51,16 +51,20 @@ impl Interest {
     ///
     /// Only the epoll backend watches it: the kqueue backend on Linux
     /// (`--cfg evq_force_kqueue`) rejects it with
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput). On Windows it
+    /// asks for `AFD_POLL_RECEIVE_EXPEDITED` (TCP urgent data).
+    #[cfg(any(target_os = "linux", target_os = "android", windows))]
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(target_os = "linux", target_os = "android", windows)))
+    )]
     pub const PRIORITY: Interest = Interest(1 << 2);
 
     /// Every flag this platform has.
     const ALL: u8 = {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
+        #[cfg(any(target_os = "linux", target_os = "android", windows))]
         let all = Interest::READABLE.0 | Interest::WRITABLE.0 | Interest::PRIORITY.0;
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        #[cfg(not(any(target_os = "linux", target_os = "android", windows)))]
         let all = Interest::READABLE.0 | Interest::WRITABLE.0;
         all
     };
@@ -114,9 +118,9 @@ impl Interest {
     /// `PRIORITY` flag).
     #[inline]
     pub const fn is_priority(self) -> bool {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
+        #[cfg(any(target_os = "linux", target_os = "android", windows))]
         return self.0 & Interest::PRIORITY.0 != 0;
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        #[cfg(not(any(target_os = "linux", target_os = "android", windows)))]
         return false;
     }
 
@@ -179,7 +183,7 @@ impl bitflags::Flags for Interest {
     const FLAGS: &'static [bitflags::Flag<Interest>] = &[
         bitflags::Flag::new("READABLE", Interest::READABLE),
         bitflags::Flag::new("WRITABLE", Interest::WRITABLE),
-        #[cfg(any(target_os = "linux", target_os = "android"))]
+        #[cfg(any(target_os = "linux", target_os = "android", windows))]
         bitflags::Flag::new("PRIORITY", Interest::PRIORITY),
     ];
 
@@ -249,7 +253,7 @@ impl fmt::Debug for Interest {
         let names = [
             (Interest::READABLE, "READABLE"),
             (Interest::WRITABLE, "WRITABLE"),
-            #[cfg(any(target_os = "linux", target_os = "android"))]
+            #[cfg(any(target_os = "linux", target_os = "android", windows))]
             (Interest::PRIORITY, "PRIORITY"),
         ];
         let mut separator = "";
@@ -289,7 +293,7 @@ mod tests {
         assert!(both.is_readable() && both.is_writable() && !both.is_priority());
         assert!(!Interest::WRITABLE.is_readable());
         assert!(!Interest::READABLE.is_writable());
-        #[cfg(any(target_os = "linux", target_os = "android"))]
+        #[cfg(any(target_os = "linux", target_os = "android", windows))]
         assert!(Interest::PRIORITY.is_priority() && !Interest::PRIORITY.is_readable());
     }
 

@@ -7,21 +7,25 @@
 //! the kernel reports some of them ready, as [`Event`]s in an [`Events`]
 //! buffer. On Linux and Android the kernel side is epoll (or, with the
 //! `io-uring` cargo feature, io_uring where the kernel allows it: see
-//! [`Backend`]); on macOS and the BSDs it is kqueue. [`net`] has the
+//! [`Backend`]); on macOS and the BSDs it is kqueue; on Windows an I/O
+//! completion port fed by `\Device\Afd` poll requests (sockets only; see
+//! [`Trigger`] for what edge-triggering means there). [`net`] has the
 //! sockets and pipes to register: std's types, created non-blocking and
 //! close-on-exec.
 //!
 //! ```
 //! use evq::{Events, Interest, Poll, Token};
 //! use std::io::{Read, Write};
-//! use std::os::unix::net::UnixStream;
+//! use std::net::{TcpListener, TcpStream};
 //! use std::time::Duration;
 //!
 //! # fn main() -> std::io::Result<()> {
 //! let mut poll = Poll::new()?;
 //! let mut events = Events::with_capacity(64);
 //!
-//! let (mut ours, mut theirs) = UnixStream::pair()?;
+//! let listener = TcpListener::bind("127.0.0.1:0")?;
+//! let mut theirs = TcpStream::connect(listener.local_addr()?)?;
+//! let (mut ours, _) = listener.accept()?;
 //! ours.set_nonblocking(true)?;
 //! poll.registry().register(&ours, Token(1), Interest::READABLE)?;
 //!
@@ -55,13 +59,13 @@
 //!
 //! # Timers, signals and child processes
 //!
-//! Besides sockets and pipes, a poll watches three kernel sources that evq
-//! wraps the same way on every platform: a [`Timer`] (timerfd;
+//! Besides sockets and pipes, a poll on Unix watches three kernel sources
+//! that evq wraps the same way on every Unix platform: a `Timer` (timerfd;
 //! `EVFILT_TIMER`), a set of `Signals` (signalfd; `EVFILT_SIGNAL`; not on
-//! NetBSD and OpenBSD) and a [`ChildExit`] (pidfd; `EVFILT_PROC`). Each is
+//! NetBSD and OpenBSD) and a `ChildExit` (pidfd; `EVFILT_PROC`). Each is
 //! a descriptor, registered like any other, and [`Poll::poll`]'s own
 //! timeout is kept to the nanosecond (`epoll_pwait2`, or kqueue's
-//! `timespec`).
+//! `timespec`). Windows has none of the three yet.
 //!
 //! # Layers
 //!
@@ -75,12 +79,13 @@
 #![warn(rust_2018_idioms, clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(not(unix))]
-compile_error!("evq supports Unix targets with epoll or kqueue only");
+#[cfg(not(any(unix, windows)))]
+compile_error!("evq supports Unix targets (epoll or kqueue) and Windows (IOCP) only");
 
 #[allow(unsafe_code)]
 mod backend;
 mod backend_kind;
+#[cfg(unix)]
 mod child_exit;
 mod error;
 mod event;
@@ -90,9 +95,10 @@ pub mod net;
 mod poll;
 mod registry;
 // NetBSD and OpenBSD: see `Signals`.
-#[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
+#[cfg(all(unix, not(any(target_os = "netbsd", target_os = "openbsd"))))]
 mod signals;
 mod source;
+#[cfg(unix)]
 mod timer;
 mod token;
 mod trigger;
@@ -103,6 +109,8 @@ mod waker;
 pub mod sys;
 
 pub use backend_kind::Backend;
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub use child_exit::ChildExit;
 pub use error::{Error, Result};
 pub use event::Event;
@@ -110,13 +118,15 @@ pub use events::{Events, Iter};
 pub use interest::Interest;
 pub use poll::Poll;
 pub use registry::Registry;
-#[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
+#[cfg(all(unix, not(any(target_os = "netbsd", target_os = "openbsd"))))]
 #[cfg_attr(
     docsrs,
-    doc(cfg(not(any(target_os = "netbsd", target_os = "openbsd"))))
+    doc(cfg(all(unix, not(any(target_os = "netbsd", target_os = "openbsd")))))
 )]
 pub use signals::Signals;
-pub use source::Source;
+pub use source::{RawSource, Source};
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub use timer::Timer;
 pub use token::Token;
 pub use trigger::Trigger;

@@ -3,11 +3,16 @@
 use crate::backend::Selector;
 use crate::{Backend, Error, Events, Registry, Result};
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, RawHandle};
 use std::time::{Duration, Instant};
 
 /// A readiness event queue: the kernel's epoll (Linux, Android) or kqueue
-/// (macOS, BSD) instance, and the one place its events are collected.
+/// (macOS, BSD) instance, or on Windows an I/O completion port with
+/// `\Device\Afd` poll requests, and the one place its events are
+/// collected.
 ///
 /// Register sources through [`registry`](Poll::registry), then call
 /// [`poll`](Poll::poll) in a loop. `Poll` is `Send + Sync`; `poll` takes
@@ -74,6 +79,10 @@ impl Poll {
     /// `kqueue1(O_CLOEXEC)` on NetBSD and OpenBSD, `kqueue()` then
     /// `fcntl(F_SETFD, FD_CLOEXEC)` on macOS and FreeBSD
     /// ([`kqueue(2)`](https://man.freebsd.org/cgi/man.cgi?query=kqueue&sektion=2)).
+    /// On Windows: `CreateIoCompletionPort`, then `NtCreateFile` of
+    /// `\Device\Afd\Evq` (not inheritable), `CreateIoCompletionPort`
+    /// associating it with the port, and `SetFileCompletionNotificationModes`
+    /// ([I/O completion ports](https://learn.microsoft.com/en-us/windows/win32/fileio/i-o-completion-ports)).
     ///
     /// With the `io-uring` feature on Linux it first tries io_uring
     /// ([`Backend::IoUring`]): `io_uring_setup` and two `mmap`s. If the
@@ -171,6 +180,20 @@ impl Poll {
     /// a nanosecond `timespec`) only when the ring has no events for it or
     /// registrations are queued
     /// ([`io_uring_enter(2)`](https://man7.org/linux/man-pages/man2/io_uring_enter.2.html)).
+    ///
+    /// On Windows, one `GetQueuedCompletionStatusEx`
+    /// ([docs](https://learn.microsoft.com/en-us/windows/win32/fileio/getqueuedcompletionstatusex-func)),
+    /// whose timeout counts whole milliseconds (rounded up, so never
+    /// early), collecting at most 256 completions; before it, one
+    /// `NtDeviceIoControlFile` for each level-triggered source the previous
+    /// poll reported (its next poll request), and after it one per
+    /// completion that must be followed by a new request. If the
+    /// completions it collected reported nothing but led to new requests
+    /// (the cancellations a `reregister` makes), one more
+    /// `GetQueuedCompletionStatusEx` that does not wait. Readiness reaches
+    /// the port a moment after it happens (AFD completes the request
+    /// asynchronously), so a `Some(ZERO)` poll right after data arrived may
+    /// report nothing yet.
     #[doc(alias = "epoll_wait", alias = "epoll_pwait2")]
     pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> Result<()> {
         let (buffer, capacity) = events.buffer();
@@ -234,6 +257,7 @@ impl Poll {
     }
 }
 
+#[cfg(unix)]
 impl AsFd for Poll {
     /// The epoll (or kqueue, or io_uring) descriptor, e.g. to nest this
     /// poll inside another event loop. (An io_uring descriptor is readable
@@ -244,8 +268,26 @@ impl AsFd for Poll {
     }
 }
 
+#[cfg(unix)]
 impl AsRawFd for Poll {
     fn as_raw_fd(&self) -> RawFd {
         self.registry.as_raw_fd()
+    }
+}
+
+#[cfg(windows)]
+impl AsHandle for Poll {
+    /// The poll's I/O completion port. evq takes every completion queued
+    /// there for its own: associating another handle with it, or posting
+    /// to it, breaks the poll.
+    fn as_handle(&self) -> BorrowedHandle<'_> {
+        self.registry.as_handle()
+    }
+}
+
+#[cfg(windows)]
+impl AsRawHandle for Poll {
+    fn as_raw_handle(&self) -> RawHandle {
+        self.registry.as_raw_handle()
     }
 }

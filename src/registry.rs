@@ -1,9 +1,13 @@
 //! Adding, changing and removing the sources a `Poll` watches.
 
 use crate::backend::Selector;
+use crate::source::{raw_source, BorrowedSource};
 use crate::wake_gate::WakeGate;
 use crate::{Error, Interest, Result, Source, Token, Trigger};
+#[cfg(unix)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, RawHandle};
 use std::sync::Arc;
 
 /// Adds, changes and removes the sources a [`Poll`](crate::Poll) watches.
@@ -14,7 +18,7 @@ use std::sync::Arc;
 /// thread is blocked in [`Poll::poll`](crate::Poll::poll): a source
 /// registered meanwhile is reported by that very poll once it is ready.
 ///
-/// A source is anything with a file descriptor ([`AsFd`]): `TcpStream`,
+/// A source is anything with a file descriptor (`AsFd`): `TcpStream`,
 /// `TcpListener`, `UdpSocket`, `UnixStream`, `OwnedFd`, `BorrowedFd`, `File`,
 /// a pipe end; or a type made of several, registered as one unit through
 /// the [`Source`] trait. Put sockets in non-blocking mode
@@ -71,6 +75,30 @@ use std::sync::Arc;
 /// Deregister before closing. (Event flags differ too: see
 /// [`Event`](crate::Event).)
 ///
+/// # On Windows
+///
+/// A source is a socket (`AsSocket`): std's or [`evq::net`](crate::net)'s
+/// TCP and UDP sockets, `OwnedSocket`, `BorrowedSocket`. evq keeps its own
+/// record, keyed by the socket's base handle (`WSAIoctl(SIO_BASE_HANDLE)`),
+/// so [`Error::AlreadyRegistered`] and [`Error::NotRegistered`] come from
+/// it (with `errno: None`), and keeps one `IOCTL_AFD_POLL` request in
+/// flight per registered socket (see [`Trigger`] for how each trigger
+/// maps onto these one-shot requests, and why `Trigger::Edge` wants
+/// `evq::net`'s sockets). `register` makes one `WSAIoctl` and one
+/// `NtDeviceIoControlFile`; `reregister` one `WSAIoctl` and one
+/// `NtDeviceIoControlFile`, or one `NtCancelIoFileEx` when the request in
+/// flight lacks events now asked for (the poll then submits the new
+/// request: a poll blocked on another thread is woken to do it);
+/// `deregister` one `WSAIoctl` and one `NtCancelIoFileEx`, and a completion
+/// of the cancelled request, even one already queued, is never reported.
+/// A registered socket that is closed leaves the record only when a poll
+/// collects its request's `AFD_POLL_LOCAL_CLOSE` completion: until then a
+/// new socket that reuses its handle value reads as registered
+/// (`AlreadyRegistered`), and readiness the kernel reported before the
+/// close may still come, once, with the old token. Deregister before
+/// closing (as with io_uring). Debug builds cannot check that a socket is
+/// non-blocking (Windows cannot tell).
+///
 /// # Errors
 ///
 /// | call | when | error |
@@ -122,11 +150,13 @@ impl Registry {
     /// ```
     /// use evq::{Events, Interest, Poll, Token};
     /// use std::io::Write;
-    /// use std::os::unix::net::UnixStream;
+    /// use std::net::{TcpListener, TcpStream};
     /// use std::time::Duration;
     /// # fn main() -> std::io::Result<()> {
     /// let mut poll = Poll::new()?;
-    /// let (reader, mut writer) = UnixStream::pair()?;
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let mut writer = TcpStream::connect(listener.local_addr()?)?;
+    /// let (reader, _) = listener.accept()?;
     /// reader.set_nonblocking(true)?;
     /// poll.registry().register(&reader, Token(7), Interest::READABLE)?;
     ///
@@ -265,7 +295,7 @@ impl Registry {
     /// the one [`Poll`](crate::Poll). The handles share the poll's
     /// descriptor (reference-counted: it is closed when the `Poll` and
     /// every clone are dropped), so a clone makes no system call and opens
-    /// no descriptor; [`as_raw_fd`](AsRawFd::as_raw_fd) is the same number
+    /// no descriptor; `as_raw_fd` (`as_raw_handle` on Windows) is the same number
     /// for all of them.
     ///
     /// Never fails today; the `Result` leaves room for a backend that
@@ -279,51 +309,53 @@ impl Registry {
 }
 
 /// The hooks through which sources reach the backend: the one place a file
-/// descriptor becomes a kernel registration. The [`Source`] impl for `AsFd`
-/// types calls these; a later source the kernel knows by something else (a
-/// kqueue timer, a Windows socket) gets its own hook here, implemented by
-/// the backends that have it, so `Source` impls never name a backend.
+/// descriptor (on Windows, a socket) becomes a kernel registration. The
+/// [`Source`] impl for `AsFd` (`AsSocket`) types calls these; a later
+/// source the kernel knows by something else (a kqueue timer) gets its own
+/// hook here, implemented by the backends that have it, so `Source` impls
+/// never name a backend.
 ///
 /// The hooks check `interest` again, because `Source` methods are public
 /// and may be called directly.
 impl Registry {
     #[inline]
-    pub(crate) fn register_fd(
+    pub(crate) fn register_raw(
         &self,
-        fd: BorrowedFd<'_>,
+        source: BorrowedSource<'_>,
         token: Token,
         interest: Interest,
         trigger: Trigger,
     ) -> Result<()> {
         let interest = known(interest)?;
-        // Miri has no getsockopt.
-        #[cfg(all(debug_assertions, not(miri)))]
-        if crate::backend::is_blocking_socket(fd) {
+        // Miri has no getsockopt; Windows cannot tell a socket's blocking
+        // mode.
+        #[cfg(all(unix, debug_assertions, not(miri)))]
+        if crate::backend::is_blocking_socket(source) {
             return Err(Error::InvalidInput {
                 reason: "a socket in blocking mode: call set_nonblocking(true) before \
                          registering it (evq checks this in debug builds)",
             });
         }
         self.selector
-            .register(fd.as_raw_fd(), token, interest, trigger)
+            .register(raw_source(source), token, interest, trigger)
     }
 
     #[inline]
-    pub(crate) fn reregister_fd(
+    pub(crate) fn reregister_raw(
         &self,
-        fd: BorrowedFd<'_>,
+        source: BorrowedSource<'_>,
         token: Token,
         interest: Interest,
         trigger: Trigger,
     ) -> Result<()> {
         let interest = known(interest)?;
         self.selector
-            .reregister(fd.as_raw_fd(), token, interest, trigger)
+            .reregister(raw_source(source), token, interest, trigger)
     }
 
     #[inline]
-    pub(crate) fn deregister_fd(&self, fd: BorrowedFd<'_>) -> Result<()> {
-        self.selector.deregister(fd.as_raw_fd())
+    pub(crate) fn deregister_raw(&self, source: BorrowedSource<'_>) -> Result<()> {
+        self.selector.deregister(raw_source(source))
     }
 }
 
@@ -357,6 +389,7 @@ impl Registry {
     }
 }
 
+#[cfg(unix)]
 impl AsFd for Registry {
     /// The poll instance's descriptor (the epoll or kqueue fd).
     fn as_fd(&self) -> BorrowedFd<'_> {
@@ -364,9 +397,25 @@ impl AsFd for Registry {
     }
 }
 
+#[cfg(unix)]
 impl AsRawFd for Registry {
     fn as_raw_fd(&self) -> RawFd {
         self.selector.as_fd().as_raw_fd()
+    }
+}
+
+#[cfg(windows)]
+impl AsHandle for Registry {
+    /// The poll instance's I/O completion port.
+    fn as_handle(&self) -> BorrowedHandle<'_> {
+        self.selector.as_handle()
+    }
+}
+
+#[cfg(windows)]
+impl AsRawHandle for Registry {
+    fn as_raw_handle(&self) -> RawHandle {
+        self.selector.as_handle().as_raw_handle()
     }
 }
 

@@ -1,10 +1,41 @@
-//! What can be registered with a [`Registry`]: the [`Source`] trait.
+//! What can be registered with a [`Registry`]: the [`Source`] trait, and
+//! the platform's raw source (a file descriptor on Unix, a socket on
+//! Windows).
 
 use crate::{Interest, Registry, Result, Token, Trigger};
-use std::os::fd::AsFd;
+#[cfg(unix)]
+use std::os::fd::{AsFd, BorrowedFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsSocket, BorrowedSocket, RawSocket};
 
-/// Something a [`Registry`] can watch: one file descriptor, or several
-/// registered as a unit.
+/// The number the OS knows a registered source by, as errors report it: a
+/// file descriptor ([`RawFd`]) on Unix, a socket handle (`RawSocket`) on
+/// Windows.
+#[cfg(unix)]
+pub type RawSource = RawFd;
+/// The number the OS knows a registered source by, as errors report it: a
+/// file descriptor (`RawFd`) on Unix, a socket handle ([`RawSocket`]) on
+/// Windows.
+#[cfg(windows)]
+pub type RawSource = RawSocket;
+
+/// A borrowed raw source: what `Registry`'s crate-private hooks take.
+#[cfg(unix)]
+pub(crate) type BorrowedSource<'a> = BorrowedFd<'a>;
+#[cfg(windows)]
+pub(crate) type BorrowedSource<'a> = BorrowedSocket<'a>;
+
+/// The number behind a borrowed raw source.
+#[inline]
+pub(crate) fn raw_source(source: BorrowedSource<'_>) -> RawSource {
+    #[cfg(unix)]
+    return std::os::fd::AsRawFd::as_raw_fd(&source);
+    #[cfg(windows)]
+    return std::os::windows::io::AsRawSocket::as_raw_socket(&source);
+}
+
+/// Something a [`Registry`] can watch: one file descriptor (a socket on
+/// Windows), or several registered as a unit.
 ///
 /// [`Registry::register`], [`register_with`](Registry::register_with),
 /// [`reregister`](Registry::reregister),
@@ -15,11 +46,14 @@ use std::os::fd::AsFd;
 /// source is made of. Call those `Registry` methods, not these: they are
 /// what the registry calls.
 ///
-/// Every type with a file descriptor ([`AsFd`]: sockets, pipes, `File`,
-/// `OwnedFd`, `BorrowedFd`, a [`Poll`](crate::Poll)) is a `Source` as it is,
-/// through a blanket implementation that makes the system call documented
-/// on each `Registry` method (and, in debug builds, refuses a socket in
-/// blocking mode: see [`Registry::register_with`]).
+/// On Unix, every type with a file descriptor (`AsFd`: sockets, pipes,
+/// `File`, `OwnedFd`, `BorrowedFd`, a [`Poll`](crate::Poll)) is a `Source`
+/// as it is, through a blanket implementation that makes the system call
+/// documented on each `Registry` method (and, in debug builds, refuses a
+/// socket in blocking mode: see [`Registry::register_with`]). On Windows
+/// the blanket implementation is for sockets (`AsSocket`: std's and
+/// [`evq::net`](crate::net)'s sockets, `OwnedSocket`, `BorrowedSocket`),
+/// which evq watches with `\Device\Afd` polls (see [`Registry`]).
 ///
 /// # Implementing `Source`
 ///
@@ -47,16 +81,19 @@ use std::os::fd::AsFd;
 /// - **Same parts every time.** `reregister` and `deregister` must reach
 ///   the very parts `register` registered.
 ///
-/// A type that implements [`AsFd`] already is a `Source` through it and
-/// cannot implement `Source` a second time; wrap it in a new type to
-/// change how it registers.
+/// A type that implements `AsFd` (`AsSocket` on Windows) already is a
+/// `Source` through it and cannot implement `Source` a second time; wrap it
+/// in a new type to change how it registers.
 ///
 /// # Examples
 ///
 /// A pipe (a reader and a writer) registered as one unit under one token;
-/// this one always watches both ends, whatever the interest:
+/// this one always watches both ends, whatever the interest. (Unix only:
+/// Windows pipes are not sockets, the only sources evq watches there, so
+/// this example is not run on Windows.)
 ///
-/// ```
+#[cfg_attr(unix, doc = "```")]
+#[cfg_attr(not(unix), doc = "```ignore")]
 /// use evq::{Events, Interest, Poll, Registry, Source, Token, Trigger};
 /// use std::io::{PipeReader, PipeWriter};
 /// use std::time::Duration;
@@ -133,6 +170,7 @@ pub trait Source {
 
 /// A file descriptor is registered as itself: `epoll_ctl` on epoll, a
 /// `kevent` change per direction on kqueue (see each `Registry` method).
+#[cfg(unix)]
 impl<T: AsFd + ?Sized> Source for T {
     #[inline]
     fn register(
@@ -142,7 +180,7 @@ impl<T: AsFd + ?Sized> Source for T {
         interest: Interest,
         trigger: Trigger,
     ) -> Result<()> {
-        registry.register_fd(self.as_fd(), token, interest, trigger)
+        registry.register_raw(self.as_fd(), token, interest, trigger)
     }
 
     #[inline]
@@ -153,12 +191,44 @@ impl<T: AsFd + ?Sized> Source for T {
         interest: Interest,
         trigger: Trigger,
     ) -> Result<()> {
-        registry.reregister_fd(self.as_fd(), token, interest, trigger)
+        registry.reregister_raw(self.as_fd(), token, interest, trigger)
     }
 
     #[inline]
     fn deregister(&self, registry: &Registry) -> Result<()> {
-        registry.deregister_fd(self.as_fd())
+        registry.deregister_raw(self.as_fd())
+    }
+}
+
+/// A socket is registered as itself: an `IOCTL_AFD_POLL` on its base
+/// socket (see each `Registry` method).
+#[cfg(windows)]
+impl<T: AsSocket + ?Sized> Source for T {
+    #[inline]
+    fn register(
+        &self,
+        registry: &Registry,
+        token: Token,
+        interest: Interest,
+        trigger: Trigger,
+    ) -> Result<()> {
+        registry.register_raw(self.as_socket(), token, interest, trigger)
+    }
+
+    #[inline]
+    fn reregister(
+        &self,
+        registry: &Registry,
+        token: Token,
+        interest: Interest,
+        trigger: Trigger,
+    ) -> Result<()> {
+        registry.reregister_raw(self.as_socket(), token, interest, trigger)
+    }
+
+    #[inline]
+    fn deregister(&self, registry: &Registry) -> Result<()> {
+        registry.deregister_raw(self.as_socket())
     }
 }
 

@@ -38,8 +38,9 @@ use std::time::Duration;
 /// monotonic clock, so `read` may count one whose event is about to
 /// arrive; that event (edge or oneshot) is still reported, and `read` then
 /// returns 0: a spurious event. `Timer` implements
-/// [`Source`](crate::Source) itself there, not `AsFd`. Windows: evq has no
-/// Windows backend yet.
+/// [`Source`](crate::Source) itself there, not `AsFd`. Unix only: on
+/// Windows evq has no `Timer` yet (a waitable timer with
+/// `NtAssociateWaitCompletionPacket` is the likely way; wine 8 lacks it).
 ///
 /// # Examples
 ///

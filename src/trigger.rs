@@ -22,23 +22,42 @@
 /// report one event per direction (each with one flag) before it is
 /// re-armed, where epoll reports one event with both.
 ///
+/// # On Windows
+///
+/// The Windows backend learns readiness from `\Device\Afd` poll requests,
+/// which report once each: `Level` submits the next request when the
+/// following poll begins (so a drained source is not reported again), and
+/// `Oneshot` and `EdgeOneshot` (the same there) submit none until
+/// `reregister`. [`Edge`](Trigger::Edge) cannot see new data arrive while
+/// old data is unread; it reports a condition (data to read, room to
+/// write, a connection to accept, the peer's shutdown) once, and polls for
+/// it again only after the program has used it up, which evq learns when
+/// one of [`evq::net`](crate::net)'s I/O calls on that socket returns
+/// `WouldBlock` (as mio's sockets do), or from `reregister`. So with
+/// `evq::net` sockets, drain to `WouldBlock` after each event, as
+/// everywhere; **a std socket registered with `Edge` gets one event per
+/// condition until it is reregistered** (use `evq::net`'s types, or
+/// `Level`, or re-arm with `reregister`). Conditions not reported stay
+/// armed: a writable event does not stop a later readable one.
+///
 /// # Examples
 ///
 /// ```
 /// use evq::{Interest, Poll, Token, Trigger};
 /// # fn main() -> evq::Result<()> {
 /// let poll = Poll::new()?;
-/// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-/// a.set_nonblocking(true).unwrap();
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// listener.set_nonblocking(true).unwrap();
 /// poll.registry()
-///     .register_with(&a, Token(1), Interest::READABLE, Trigger::Level)?;
+///     .register_with(&listener, Token(1), Interest::READABLE, Trigger::Level)?;
 /// # Ok(())
 /// # }
 /// ```
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Trigger {
-    /// Report each change to ready; the default, as in mio.
+    /// Report each change to ready; the default, as in mio. On Windows,
+    /// re-armed by `evq::net`'s `WouldBlock` (see above).
     #[default]
     Edge,
     /// Report on every poll while ready.

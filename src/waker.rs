@@ -23,7 +23,9 @@ use std::sync::Arc;
 /// ([`eventfd(2)`](https://man7.org/linux/man-pages/man2/eventfd.2.html)),
 /// close-on-exec, registered edge-triggered. On kqueue it is an
 /// `EVFILT_USER` event registered with `EV_CLEAR` and fired with
-/// `NOTE_TRIGGER`. Dropping the waker removes it from the poll. A poll may
+/// `NOTE_TRIGGER`. On Windows a wake is a packet posted to the poll's
+/// completion port (`PostQueuedCompletionStatus`) with a key reserved for
+/// wakers. Dropping the waker removes it from the poll. A poll may
 /// have any number of wakers, each with its own token.
 ///
 /// # Examples

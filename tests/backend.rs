@@ -5,11 +5,13 @@ mod util;
 
 use evq::{Backend, Error, Events, Interest, Poll, Token};
 use std::io::Write;
-use util::{expect_event, socketpair};
+use util::{expect_event, stream_pair};
 
 /// The backends this build has, on this platform.
 fn compiled_in() -> Vec<Backend> {
-    if cfg!(evq_kqueue) {
+    if cfg!(windows) {
+        vec![Backend::Iocp]
+    } else if cfg!(evq_kqueue) {
         vec![Backend::Kqueue]
     } else if cfg!(feature = "io-uring") {
         vec![Backend::Epoll, Backend::IoUring]
@@ -36,7 +38,7 @@ fn each_backend_compiled_in_says_so_and_reports_readiness() {
             Err(error) => panic!("{backend:?}: {error}"),
         };
         assert_eq!(poll.backend(), backend);
-        let (reader, mut writer) = socketpair();
+        let (reader, mut writer) = stream_pair();
         poll.registry()
             .register(&reader, Token(5), Interest::READABLE)
             .unwrap();
@@ -48,7 +50,12 @@ fn each_backend_compiled_in_says_so_and_reports_readiness() {
 
 #[test]
 fn a_backend_not_compiled_in_is_invalid_input() {
-    for backend in [Backend::Epoll, Backend::IoUring, Backend::Kqueue] {
+    for backend in [
+        Backend::Epoll,
+        Backend::IoUring,
+        Backend::Kqueue,
+        Backend::Iocp,
+    ] {
         if compiled_in().contains(&backend) {
             continue;
         }

@@ -3,6 +3,8 @@
 // Not under Miri, which emulates epoll and eventfd but none of timerfd,
 // signalfd, pidfd_open, waitid or process spawning.
 #![cfg(not(miri))]
+// ChildExit is Unix only for now (its docs).
+#![cfg(unix)]
 // The children are reaped by ChildExit::try_wait, which clippy cannot see.
 #![allow(clippy::zombie_processes)]
 

@@ -26,6 +26,7 @@ const SOCKET_TIMEOUT: Duration = Duration::from_secs(30);
 ///
 /// On Unix `cargo run` execs the example in its own process, so the child
 /// is the example itself and killing it kills the example.
+#[cfg(unix)]
 fn example(name: &str, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO"));
     command
@@ -39,6 +40,35 @@ fn example(name: &str, args: &[&str]) -> Command {
     }
     command
         .arg("--")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    command
+}
+
+/// The example NAME with ARGS, run directly: the executable `cargo test`
+/// built beside this test's own (`<target dir>/debug/examples/NAME.exe`,
+/// this test being in `.../debug/deps`). Under wine, where CI runs the
+/// Windows build, the `cargo` that built the test is a Linux program that
+/// a Windows process cannot start; the examples are built with the tests
+/// anyway. (Run the suite through `cargo test`, which builds them; `cargo
+/// test --test examples` alone does not.)
+#[cfg(windows)]
+fn example(name: &str, args: &[&str]) -> Command {
+    let test = std::env::current_exe().expect("this test's path");
+    let profile_dir = test
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("the test runs from <profile dir>/deps");
+    let exe = profile_dir.join("examples").join(format!("{name}.exe"));
+    assert!(
+        exe.exists(),
+        "{} is not built: run `cargo test`",
+        exe.display()
+    );
+    let mut command = Command::new(exe);
+    command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

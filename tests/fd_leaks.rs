@@ -10,6 +10,8 @@
 //! a background thread closes up to ~200 ms after the kqueue (its README),
 //! and an eventfd per `EVFILT_USER` event (its `src/linux/user.c`). The
 //! counts below allow for exactly those, there only.
+// Counts Unix descriptors (/proc, fcntl).
+#![cfg(unix)]
 
 mod util;
 

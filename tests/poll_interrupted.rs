@@ -4,6 +4,8 @@
 //! This file holds exactly one test, so its binary runs alone: it stops and
 //! continues the whole test process (every thread of it), which would upset
 //! the timing of any other test running next to it.
+// Job-control signals are Unix's.
+#![cfg(unix)]
 
 mod util;
 

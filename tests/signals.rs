@@ -8,18 +8,19 @@
 mod util;
 
 // Not on NetBSD and OpenBSD, which have no `Signals` (see its docs). Not
-// under Miri, which emulates no signalfd and no kill.
-#[cfg(any(miri, target_os = "netbsd", target_os = "openbsd"))]
+// under Miri, which emulates no signalfd and no kill. Not on Windows, which
+// has no signals.
+#[cfg(any(windows, miri, target_os = "netbsd", target_os = "openbsd"))]
 fn main() {
     println!("test result: ok. 0 passed (no Signals to test here: see tests/signals.rs)");
 }
 
-#[cfg(not(any(miri, target_os = "netbsd", target_os = "openbsd")))]
+#[cfg(not(any(windows, miri, target_os = "netbsd", target_os = "openbsd")))]
 fn main() {
     cases::main();
 }
 
-#[cfg(not(any(miri, target_os = "netbsd", target_os = "openbsd")))]
+#[cfg(not(any(windows, miri, target_os = "netbsd", target_os = "openbsd")))]
 mod cases {
     use crate::util::{expect_event, expect_no_event};
     use evq::{sys, Error, Events, Interest, Poll, Signals, Token, Trigger};

@@ -5,11 +5,10 @@ mod util;
 use evq::{Error, Event, Events, Interest, Poll, Registry, Token, Trigger, Waker};
 use std::collections::HashSet;
 use std::io::Write;
-use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use util::{poll_now, socketpair, PATIENCE};
+use util::{poll_now, stream_pair, Stream, PATIENCE};
 
 const THREADS: usize = 4;
 const PER_THREAD: usize = 50;
@@ -17,19 +16,19 @@ const PER_THREAD: usize = 50;
 const GIVE_UP: Token = Token(usize::MAX);
 
 /// A registered, readable reader, its writer and its token.
-type Source = (UnixStream, UnixStream, Token);
+type Source = (Stream, Stream, Token);
 
 fn all_tokens() -> HashSet<Token> {
     (0..THREADS * PER_THREAD).map(Token).collect()
 }
 
-/// Registers `PER_THREAD` socket pairs with tokens of thread `thread` and
+/// Registers `PER_THREAD` stream pairs with tokens of thread `thread` and
 /// makes each readable.
 fn register_readable(registry: &Registry, thread: usize) -> Vec<Source> {
     (0..PER_THREAD)
         .map(|i| {
             let token = Token(thread * PER_THREAD + i);
-            let (reader, mut writer) = socketpair();
+            let (reader, mut writer) = stream_pair();
             registry
                 .register(&reader, token, Interest::READABLE)
                 .unwrap();
@@ -206,8 +205,8 @@ fn after_deregister_returns_no_later_poll_reports_the_source() {
     for round in 0..20 {
         let mut poll = Poll::new().unwrap();
         let registry = poll.registry().try_clone().unwrap();
-        let (reader, mut writer) = socketpair();
-        let (marker, mut marker_writer) = socketpair();
+        let (reader, mut writer) = stream_pair();
+        let (marker, mut marker_writer) = stream_pair();
         // Level-triggered: while registered and unread, every poll reports
         // it, so a poll that starts after the deregistration would too if
         // the registration (or its pending readiness) survived.
@@ -315,7 +314,7 @@ fn race(call: impl Fn() -> evq::Result<()> + Sync) -> (usize, Vec<Error>) {
 fn threads_racing_on_one_fd_see_exactly_one_success() {
     let poll = Poll::new().unwrap();
     let registry = poll.registry();
-    let (reader, _writer) = socketpair();
+    let (reader, _writer) = stream_pair();
     for round in 0..PER_THREAD {
         let (won, lost) = race(|| registry.register(&reader, Token(round), Interest::READABLE));
         assert_eq!(won, 1, "round {round}: registered {won} times: {lost:?}");

@@ -6,6 +6,8 @@
 // Not under Miri, which emulates epoll and eventfd but none of timerfd,
 // signalfd, pidfd_open, waitid or process spawning.
 #![cfg(not(miri))]
+// Timer is Unix only for now (its docs).
+#![cfg(unix)]
 
 mod util;
 

@@ -15,6 +15,7 @@
 //! - [`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)
 //! - [`epoll_wait(2)`, `epoll_pwait2(2)`](https://man7.org/linux/man-pages/man2/epoll_wait.2.html)
 
+use super::millis::ceil_millis;
 use super::syscall::check;
 use crate::{sys, Error, Event, Interest, Result, Token, Trigger};
 use std::ffi::{c_int, c_long};
@@ -228,15 +229,7 @@ impl AsFd for Selector {
 fn timeout_ms(timeout: Option<Duration>) -> c_int {
     match timeout {
         None => -1,
-        // Whole seconds are whole milliseconds, so rounding up the
-        // sub-second part rounds up the total, without the 128-bit
-        // arithmetic of `as_nanos` on every poll. (`div_ceil` by hand:
-        // it is newer than evq's MSRV; nanos < 10^9, so no overflow.)
-        Some(timeout) => timeout
-            .as_secs()
-            .saturating_mul(1000)
-            .saturating_add(u64::from((timeout.subsec_nanos() + 999_999) / 1_000_000))
-            .min(c_int::MAX as u64) as c_int,
+        Some(timeout) => ceil_millis(timeout).min(c_int::MAX as u64) as c_int,
     }
 }
 

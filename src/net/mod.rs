@@ -9,16 +9,35 @@
 //! [`DEFAULT_BACKLOG`] rather than std's 128, and a
 //! [`TcpStream::connect`] that returns while the connection is in
 //! progress. Everything else (reads, writes, options, addresses) is std's
-//! code. Each type converts to and from its std type and [`OwnedFd`], and
-//! registers with a [`Registry`](crate::Registry) like any fd.
+//! code. Each type converts to and from its std type and [`OwnedFd`]
+//! ([`OwnedSocket`] on Windows), and registers with a
+//! [`Registry`](crate::Registry) like any fd.
 //!
 //! On macOS and iOS, which lack the flags and `accept4`, they are set
 //! with [`fcntl`] right after creation, and sockets get `SO_NOSIGPIPE` (as
 //! std's do there). Each constructor names its system calls.
 //!
-//! [`fcntl`]: https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/fcntl.2.html
+//! # Per platform
 //!
-//! [`OwnedFd`]: std::os::fd::OwnedFd
+//! | | Unix | Windows |
+//! |---|---|---|
+//! | types | all | [`TcpListener`], [`TcpStream`], [`UdpSocket`] |
+//! | created with | `socket(.., SOCK_NONBLOCK \| SOCK_CLOEXEC)` | [`WSASocketW`] (`WSA_FLAG_OVERLAPPED \| WSA_FLAG_NO_HANDLE_INHERIT`), then [`ioctlsocket`]`(FIONBIO)` |
+//! | accepted with | `accept4(.., SOCK_NONBLOCK \| SOCK_CLOEXEC)` | std's `accept` (not inheritable), then `ioctlsocket(FIONBIO)` |
+//! | `SO_REUSEADDR` on listeners | set, as std does | not set: on Windows it lets another socket take a port in use |
+//!
+//! On Windows every read, write, accept, send and receive that returns
+//! [`WouldBlock`](std::io::ErrorKind::WouldBlock) also re-arms the socket's
+//! edge-triggered registrations (see [`Trigger::Edge`](crate::Trigger::Edge)):
+//! that is why a program there should do its I/O through these types
+//! rather than through std's.
+//!
+//! [`fcntl`]: https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/fcntl.2.html
+//! [`WSASocketW`]: https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-wsasocketw
+//! [`ioctlsocket`]: https://learn.microsoft.com/en-us/windows/win32/api/winsock/nf-winsock-ioctlsocket
+//!
+//! [`OwnedFd`]: https://doc.rust-lang.org/std/os/fd/struct.OwnedFd.html
+//! [`OwnedSocket`]: https://doc.rust-lang.org/std/os/windows/io/struct.OwnedSocket.html
 //!
 //! # Example: a TCP server
 //!
@@ -134,20 +153,37 @@
 mod conversions;
 #[allow(unsafe_code)]
 mod sockaddr;
+#[cfg(unix)]
 #[allow(unsafe_code)]
 mod sys;
+#[cfg(windows)]
+#[allow(unsafe_code)]
+#[path = "sys_windows.rs"]
+mod sys;
+pub(crate) mod would_block;
 
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub mod pipe;
 mod tcp_listener;
 mod tcp_stream;
 mod udp;
+#[cfg(unix)]
 mod unix_datagram;
+#[cfg(unix)]
 mod unix_listener;
+#[cfg(unix)]
 mod unix_stream;
 
 pub use tcp_listener::{TcpListener, DEFAULT_BACKLOG};
 pub use tcp_stream::TcpStream;
 pub use udp::UdpSocket;
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub use unix_datagram::UnixDatagram;
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub use unix_listener::UnixListener;
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub use unix_stream::UnixStream;

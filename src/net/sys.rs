@@ -21,7 +21,7 @@ use std::ffi::c_int;
 use std::io;
 use std::mem::size_of;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// `SOCK_NONBLOCK | SOCK_CLOEXEC`, for `socket`, `socketpair` and
 /// `accept4`.
@@ -132,26 +132,28 @@ pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 }
 
 /// Binds `fd` to `addr`.
-pub(crate) fn bind(fd: BorrowedFd<'_>, addr: &SockAddr) -> io::Result<()> {
+pub(crate) fn bind(fd: impl AsFd, addr: &SockAddr) -> io::Result<()> {
     // SAFETY: the pointer and length describe `addr`, alive for the call.
-    check(unsafe { sys::bind(fd.as_raw_fd(), const_arg(addr.as_ptr()), addr.len()) })?;
+    check(unsafe { sys::bind(fd.as_fd().as_raw_fd(), const_arg(addr.as_ptr()), addr.len()) })?;
     Ok(())
 }
 
 /// Starts listening on `fd` with a queue of `backlog` connections (the
 /// kernel clamps it to its own limit).
-pub(crate) fn listen(fd: BorrowedFd<'_>, backlog: c_int) -> io::Result<()> {
+pub(crate) fn listen(fd: impl AsFd, backlog: c_int) -> io::Result<()> {
     // SAFETY: listen takes no pointers.
-    check(unsafe { sys::listen(fd.as_raw_fd(), backlog) })?;
+    check(unsafe { sys::listen(fd.as_fd().as_raw_fd(), backlog) })?;
     Ok(())
 }
 
 /// Starts connecting `fd` to `addr`. A connect still in progress
 /// (`EINPROGRESS`, the usual answer for TCP on a non-blocking socket) is
 /// success: the socket reports writable when it is done either way.
-pub(crate) fn connect(fd: BorrowedFd<'_>, addr: &SockAddr) -> io::Result<()> {
+pub(crate) fn connect(fd: impl AsFd, addr: &SockAddr) -> io::Result<()> {
     // SAFETY: the pointer and length describe `addr`, alive for the call.
-    match check(unsafe { sys::connect(fd.as_raw_fd(), const_arg(addr.as_ptr()), addr.len()) }) {
+    match check(unsafe {
+        sys::connect(fd.as_fd().as_raw_fd(), const_arg(addr.as_ptr()), addr.len())
+    }) {
         Err(e) if e.raw_os_error() == Some(sys::EINPROGRESS as i32) => Ok(()),
         other => other.map(drop),
     }
@@ -159,13 +161,13 @@ pub(crate) fn connect(fd: BorrowedFd<'_>, addr: &SockAddr) -> io::Result<()> {
 
 /// Sets `SO_REUSEADDR`, which lets a server bind its port again while old
 /// connections on it are in `TIME_WAIT` (std and mio set it on Unix too).
-pub(crate) fn set_reuse_address(fd: BorrowedFd<'_>) -> io::Result<()> {
-    set_int_option(fd.as_raw_fd(), sys::SO_REUSEADDR as c_int, 1)
+pub(crate) fn set_reuse_address(fd: impl AsFd) -> io::Result<()> {
+    set_int_option(fd.as_fd().as_raw_fd(), sys::SO_REUSEADDR as c_int, 1)
 }
 
 /// Accepts a connection on the listening `fd`: the new socket, which is
 /// non-blocking and close-on-exec, and the peer's address.
-pub(crate) fn accept(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, SockAddr)> {
+pub(crate) fn accept(fd: impl AsFd) -> io::Result<(OwnedFd, SockAddr)> {
     let mut peer = SockAddr::empty();
     let (addr, len) = peer.as_mut_parts();
     #[cfg(not(any(
@@ -175,7 +177,7 @@ pub(crate) fn accept(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, SockAddr)> {
     // SAFETY: `addr` points to storage of `*len` bytes, which accept4
     // fills in (updating `*len`).
     let stream = owned(check(unsafe {
-        sys::accept4(fd.as_raw_fd(), mut_arg(addr), len, SOCK_FLAGS)
+        sys::accept4(fd.as_fd().as_raw_fd(), mut_arg(addr), len, SOCK_FLAGS)
     })?);
     // No accept4 on Apple's systems; on 32-bit x86 Android, whose seccomp
     // policy forbids it (mio issue 1445).
@@ -186,7 +188,7 @@ pub(crate) fn accept(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, SockAddr)> {
     let stream = {
         // SAFETY: as above, for accept.
         let stream = owned(check(unsafe {
-            sys::accept(fd.as_raw_fd(), mut_arg(addr), len)
+            sys::accept(fd.as_fd().as_raw_fd(), mut_arg(addr), len)
         })?);
         set_flags_after_creation(stream.as_raw_fd())?;
         stream

@@ -1,10 +1,11 @@
 use super::sockaddr::SockAddr;
 use super::sys::{self, Kind};
+use super::would_block::note_would_block;
 use super::TcpStream;
+use crate::Interest;
 use std::ffi::c_int;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsFd;
 
 /// The listen backlog of [`TcpListener::bind`]: how many connections the
 /// kernel completes and queues before the server accepts them.
@@ -15,7 +16,10 @@ use std::os::fd::AsFd;
 /// holds a burst eight times as large. The kernel clamps it to its own
 /// limit: `net.core.somaxconn` on Linux (4096 by default since Linux 5.4,
 /// 128 before), `kern.ipc.somaxconn` on macOS and FreeBSD (128 on macOS
-/// by default). [`TcpListener::bind_with_backlog`] chooses another value.
+/// by default); on Windows the provider clamps it to its own maximum, and
+/// a connection that finds the queue full is refused (`WSAECONNREFUSED`)
+/// rather than retried. [`TcpListener::bind_with_backlog`] chooses another
+/// value.
 pub const DEFAULT_BACKLOG: u32 = 1024;
 
 /// A TCP socket listening for connections, non-blocking and close-on-exec
@@ -34,15 +38,19 @@ std_wrapper!(TcpListener, std::net::TcpListener);
 
 impl TcpListener {
     /// Creates a socket listening on `addr`, with a backlog of
-    /// [`DEFAULT_BACKLOG`] connections and `SO_REUSEADDR` set (as std and
-    /// mio do on Unix, so a restarted server can bind its port while old
-    /// connections linger in `TIME_WAIT`). Port 0 picks a free port:
+    /// [`DEFAULT_BACKLOG`] connections and, on Unix, `SO_REUSEADDR` set (as
+    /// std and mio do there, so a restarted server can bind its port while
+    /// old connections linger in `TIME_WAIT`; on Windows that option would
+    /// let another socket take a port in use, and std and mio leave it
+    /// unset). Port 0 picks a free port:
     /// [`local_addr`](TcpListener::local_addr) tells which.
     ///
     /// The system calls are `socket(.., SOCK_STREAM | SOCK_NONBLOCK |
     /// SOCK_CLOEXEC)`, `setsockopt(SO_REUSEADDR)`, `bind` and `listen`; on
     /// macOS and iOS, which lack the flags, `socket` then two `fcntl`s and
-    /// `setsockopt(SO_NOSIGPIPE)`.
+    /// `setsockopt(SO_NOSIGPIPE)`; on Windows `WSASocketW(..,
+    /// WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT)`,
+    /// `ioctlsocket(FIONBIO)`, `bind` and `listen`.
     ///
     /// # References
     /// [`socket(2)`](https://man7.org/linux/man-pages/man2/socket.2.html),
@@ -51,7 +59,10 @@ impl TcpListener {
     /// (Linux);
     /// [`socket(2)`](https://man.freebsd.org/cgi/man.cgi?query=socket&sektion=2),
     /// [`listen(2)`](https://man.freebsd.org/cgi/man.cgi?query=listen&sektion=2)
-    /// (FreeBSD).
+    /// (FreeBSD);
+    /// [`WSASocketW`](https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-wsasocketw),
+    /// [`listen`](https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-listen)
+    /// (Windows).
     pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
         TcpListener::bind_with_backlog(addr, DEFAULT_BACKLOG)
     }
@@ -62,10 +73,11 @@ impl TcpListener {
     /// `i32::MAX` to `i32::MAX` first.
     pub fn bind_with_backlog(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
         let socket = sys::inet_socket(&addr, Kind::Stream)?;
-        sys::set_reuse_address(socket.as_fd())?;
-        sys::bind(socket.as_fd(), &SockAddr::from_inet(addr))?;
+        #[cfg(unix)]
+        sys::set_reuse_address(&socket)?;
+        sys::bind(&socket, &SockAddr::from_inet(addr))?;
         let backlog = c_int::try_from(backlog).unwrap_or(c_int::MAX);
-        sys::listen(socket.as_fd(), backlog)?;
+        sys::listen(&socket, backlog)?;
         Ok(TcpListener::from(socket))
     }
 
@@ -75,7 +87,9 @@ impl TcpListener {
     ///
     /// One system call, `accept4(.., SOCK_NONBLOCK | SOCK_CLOEXEC)`; on
     /// macOS and iOS, which lack it, `accept` and two `fcntl`s (and on
-    /// 32-bit x86 Android, whose seccomp policy forbids `accept4`).
+    /// 32-bit x86 Android, whose seccomp policy forbids `accept4`). On
+    /// Windows std's `accept` (the new socket takes the listener's
+    /// properties, not inheritable among them) and `ioctlsocket(FIONBIO)`.
     ///
     /// # References
     /// [`accept4(2)`](https://man7.org/linux/man-pages/man2/accept.2.html)
@@ -83,8 +97,20 @@ impl TcpListener {
     /// [`accept4(2)`](https://man.freebsd.org/cgi/man.cgi?query=accept&sektion=2)
     /// (FreeBSD).
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, peer) = sys::accept(self.inner.as_fd())?;
+        note_would_block(&self.inner, Interest::READABLE, self.accept_once())
+    }
+
+    #[cfg(unix)]
+    fn accept_once(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, peer) = sys::accept(&self.inner)?;
         Ok((TcpStream::from(stream), peer.to_inet()?))
+    }
+
+    #[cfg(windows)]
+    fn accept_once(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, peer) = self.inner.accept()?;
+        stream.set_nonblocking(true)?;
+        Ok((TcpStream::from_std(stream), peer))
     }
 
     /// The address the listener is bound to (with the port the OS chose,

@@ -1,8 +1,9 @@
 use super::sockaddr::SockAddr;
 use super::sys::{self, Kind};
+use super::would_block::note_would_block;
+use crate::Interest;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::AsFd;
 
 /// A TCP connection, non-blocking and close-on-exec from birth.
 ///
@@ -42,13 +43,18 @@ impl TcpStream {
     /// The system calls are `socket(.., SOCK_STREAM | SOCK_NONBLOCK |
     /// SOCK_CLOEXEC)` and `connect`, whose `EINPROGRESS` is the normal
     /// answer; on macOS and iOS, `socket`, two `fcntl`s and
-    /// `setsockopt(SO_NOSIGPIPE)`, then `connect`.
+    /// `setsockopt(SO_NOSIGPIPE)`, then `connect`; on Windows
+    /// `WSASocketW(.., WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT)`,
+    /// `ioctlsocket(FIONBIO)` and `connect`, whose `WSAEWOULDBLOCK` means
+    /// the same.
     ///
     /// # References
     /// [`connect(2)`](https://man7.org/linux/man-pages/man2/connect.2.html)
     /// (Linux, `EINPROGRESS`),
     /// [`connect(2)`](https://man.freebsd.org/cgi/man.cgi?query=connect&sektion=2)
-    /// (FreeBSD).
+    /// (FreeBSD),
+    /// [`connect`](https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-connect)
+    /// (Windows, `WSAEWOULDBLOCK`).
     ///
     /// # Examples
     ///
@@ -78,7 +84,7 @@ impl TcpStream {
     /// ```
     pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
         let socket = sys::inet_socket(&addr, Kind::Stream)?;
-        sys::connect(socket.as_fd(), &SockAddr::from_inet(addr))?;
+        sys::connect(&socket, &SockAddr::from_inet(addr))?;
         Ok(TcpStream::from(socket))
     }
 
@@ -130,6 +136,6 @@ impl TcpStream {
     /// Reads without removing: the next read returns the same bytes
     /// (`recv(.., MSG_PEEK)`).
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.peek(buf)
+        note_would_block(&self.inner, Interest::READABLE, self.inner.peek(buf))
     }
 }

@@ -1,8 +1,9 @@
 use super::sockaddr::SockAddr;
 use super::sys::{self, Kind};
+use super::would_block::note_would_block;
+use crate::Interest;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsFd;
 
 /// A UDP socket, non-blocking and close-on-exec from birth.
 ///
@@ -40,7 +41,9 @@ impl UdpSocket {
     ///
     /// The system calls are `socket(.., SOCK_DGRAM | SOCK_NONBLOCK |
     /// SOCK_CLOEXEC)` and `bind`; on macOS and iOS, `socket`, two `fcntl`s
-    /// and `setsockopt(SO_NOSIGPIPE)`, then `bind`.
+    /// and `setsockopt(SO_NOSIGPIPE)`, then `bind`; on Windows
+    /// `WSASocketW(.., WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT)`,
+    /// `ioctlsocket(FIONBIO)` and `bind`.
     ///
     /// # References
     /// [`socket(2)`](https://man7.org/linux/man-pages/man2/socket.2.html),
@@ -48,7 +51,7 @@ impl UdpSocket {
     /// [`udp(7)`](https://man7.org/linux/man-pages/man7/udp.7.html).
     pub fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
         let socket = sys::inet_socket(&addr, Kind::Datagram)?;
-        sys::bind(socket.as_fd(), &SockAddr::from_inet(addr))?;
+        sys::bind(&socket, &SockAddr::from_inet(addr))?;
         Ok(UdpSocket::from(socket))
     }
 
@@ -61,34 +64,35 @@ impl UdpSocket {
 
     /// Sends one datagram to the connected address.
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.send(buf)
+        note_would_block(&self.inner, Interest::WRITABLE, self.inner.send(buf))
     }
 
     /// Receives one datagram from the connected address.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.recv(buf)
+        note_would_block(&self.inner, Interest::READABLE, self.inner.recv(buf))
     }
 
     /// Sends one datagram to `target`.
     pub fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        self.inner.send_to(buf, target)
+        let result = self.inner.send_to(buf, target);
+        note_would_block(&self.inner, Interest::WRITABLE, result)
     }
 
     /// Receives one datagram and the address it came from.
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.inner.recv_from(buf)
+        note_would_block(&self.inner, Interest::READABLE, self.inner.recv_from(buf))
     }
 
     /// [`recv`](UdpSocket::recv) that leaves the datagram queued
     /// (`MSG_PEEK`).
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.peek(buf)
+        note_would_block(&self.inner, Interest::READABLE, self.inner.peek(buf))
     }
 
     /// [`recv_from`](UdpSocket::recv_from) that leaves the datagram queued
     /// (`MSG_PEEK`).
     pub fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.inner.peek_from(buf)
+        note_would_block(&self.inner, Interest::READABLE, self.inner.peek_from(buf))
     }
 
     /// The local address the socket is bound to.

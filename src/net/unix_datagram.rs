@@ -2,7 +2,6 @@ use super::sockaddr::SockAddr;
 use super::sys::{self, Kind};
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::AsFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
@@ -29,7 +28,7 @@ impl UnixDatagram {
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
         let addr = SockAddr::from_path(path.as_ref())?;
         let socket = sys::unix_socket(Kind::Datagram)?;
-        sys::bind(socket.as_fd(), &addr)?;
+        sys::bind(&socket, &addr)?;
         Ok(UnixDatagram::from(socket))
     }
 

@@ -4,7 +4,6 @@ use super::tcp_listener::DEFAULT_BACKLOG;
 use super::UnixStream;
 use std::ffi::c_int;
 use std::io;
-use std::os::fd::AsFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
@@ -43,8 +42,8 @@ impl UnixListener {
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
         let addr = SockAddr::from_path(path.as_ref())?;
         let socket = sys::unix_socket(Kind::Stream)?;
-        sys::bind(socket.as_fd(), &addr)?;
-        sys::listen(socket.as_fd(), DEFAULT_BACKLOG as c_int)?;
+        sys::bind(&socket, &addr)?;
+        sys::listen(&socket, DEFAULT_BACKLOG as c_int)?;
         Ok(UnixListener::from(socket))
     }
 
@@ -59,7 +58,7 @@ impl UnixListener {
     /// # References
     /// [`accept4(2)`](https://man7.org/linux/man-pages/man2/accept.2.html)
     pub fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (stream, peer) = sys::accept(self.inner.as_fd())?;
+        let (stream, peer) = sys::accept(&self.inner)?;
         Ok((UnixStream::from(stream), peer.to_unix()?))
     }
 

@@ -2,7 +2,6 @@ use super::sockaddr::SockAddr;
 use super::sys::{self, Kind};
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::AsFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
@@ -38,7 +37,7 @@ impl UnixStream {
     pub fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
         let addr = SockAddr::from_path(path.as_ref())?;
         let socket = sys::unix_socket(Kind::Stream)?;
-        sys::connect(socket.as_fd(), &addr)?;
+        sys::connect(&socket, &addr)?;
         Ok(UnixStream::from(socket))
     }
 

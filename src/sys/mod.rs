@@ -5,7 +5,10 @@
 //! `<linux/io_uring.h>`, `<sys/mman.h>`, `<sys/syscall.h>` and `<errno.h>`
 //! for the io_uring backend; `<sys/event.h>` on macOS and the BSDs; and
 //! everywhere `<sys/socket.h>`, `<sys/un.h>`, `<netinet/in.h>`, `<errno.h>`
-//! and `<fcntl.h>` for [`net`](crate::net)), restricted by allowlists to the
+//! and `<fcntl.h>` for [`net`](crate::net); on Windows mingw-w64's
+//! `<winsock2.h>`, `<ws2tcpip.h>`, `<mswsock.h>`, `<windows.h>`,
+//! `<ntstatus.h>` and `<winternl.h>`, plus evq's own `src/sys/include/`
+//! headers), restricted by allowlists to the
 //! functions, types and constants evq's backends and `net` use, plus
 //! the few that the fd helpers of evq's tests, model and benchmark need
 //! (pipes, socket pairs, `dup2`).
@@ -14,7 +17,9 @@
 //! `src/sys/bindings/<family>/<arch>.rs`, keyed by what the declarations
 //! depend on: the OS family (`linux` for glibc, musl and Android, whose
 //! epoll ABI is the kernel's; `apple` for macOS, iOS, tvOS, watchOS and
-//! visionOS, which share Darwin's headers; each BSD) and the architecture.
+//! visionOS, which share Darwin's headers; each BSD; `windows` for the GNU,
+//! GNU-LLVM and MSVC toolchains, which share the Windows ABI) and the
+//! architecture.
 //! A libc whose headers differ gets its own `<arch>-<libc>.rs` (musl on
 //! 32-bit x86). The freshness test regenerates each file and checks that
 //! the other targets it serves get the same items from their own headers.
@@ -22,7 +27,7 @@
 //! the target's headers at build time. Either way, [`GENERATED_FROM`]
 //! names the bindgen version, the target and the header set they were made
 //! from (real system headers: glibc from Debian or Zig for Linux, the libc
-//! headers Zig ships for macOS and the BSDs).
+//! headers Zig ships for macOS, the BSDs and Windows, mingw-w64's there).
 //!
 //! # Stability
 //!
@@ -31,7 +36,8 @@
 //! **not** covered by evq's semver promises: an item is here only because a
 //! backend uses it, and it may change type, move or disappear in any
 //! release, including a patch release, when the headers or the backends
-//! change. Depend on the `libc` crate for raw declarations you rely on.
+//! change. Depend on the `libc` crate (`windows-sys` on Windows) for raw
+//! declarations you rely on.
 //!
 //! The contents differ per target, as the C types do: `struct kevent` has
 //! extra `ext` fields on FreeBSD and NetBSD, NetBSD's `filter` is a `u32`
@@ -53,10 +59,22 @@
 //! `_GNU_SOURCE` for `accept4` and `pipe2`), which bindgen renders as a
 //! plain union of pointers; C passes it as a pointer.
 //!
+//! On Windows, the AFD poll interface (`AFD_POLL_INFO`,
+//! `AFD_POLL_HANDLE_INFO`, `IOCTL_AFD_POLL`, the `AFD_POLL_*` events) and
+//! `NtCancelIoFileEx` are in no public header: `src/sys/include/evq_afd.h`
+//! declares them, so the layout tests check them too. Constants whose
+//! header macros have casts (`STATUS_*`, `INVALID_SOCKET`, `FIONBIO`,
+//! `SIO_BASE_HANDLE`, the `ERROR_*` codes) are evaluated by clang and
+//! re-declared by `src/sys/include/evq_win32_constants.h`;
+//! `INVALID_HANDLE_VALUE` is the integer `-1` (`LONG_PTR`): cast it to
+//! `HANDLE`. build.rs links ntdll, ws2_32 and kernel32.
+//!
 //! # References
 //! - [`epoll(7)`](https://man7.org/linux/man-pages/man7/epoll.7.html),
 //!   [`eventfd(2)`](https://man7.org/linux/man-pages/man2/eventfd.2.html)
 //! - [`kqueue(2)`](https://man.freebsd.org/cgi/man.cgi?query=kqueue&sektion=2)
+//! - [I/O completion ports](https://learn.microsoft.com/en-us/windows/win32/fileio/i-o-completion-ports),
+//!   [Winsock](https://learn.microsoft.com/en-us/windows/win32/winsock/windows-sockets-start-page-2)
 
 #![allow(
     non_camel_case_types,
@@ -66,7 +84,13 @@
     unsafe_op_in_unsafe_fn,
     clippy::all,
     clippy::pedantic,
-    clippy::undocumented_unsafe_blocks
+    clippy::undocumented_unsafe_blocks,
+    // bindgen's bitfield accessors (Windows' SCOPE_ID) allow
+    // `unnecessary_transmutes`, which Rust 1.71 (the MSRV) does not know.
+    unknown_lints
 )]
 
 include!(env!("EVQ_SYS_BINDINGS"));
+
+#[cfg(all(test, evq_iocp))]
+mod windows_constants;

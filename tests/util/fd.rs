@@ -3,17 +3,22 @@
 //! a reader can always drain to `WouldBlock`. The single copy lives here,
 //! in evq's package, because the published crate's tests need it; the
 //! model and the benchmark include this file by path. The C calls come
-//! from `evq::sys` (bindgen) or std.
+//! from `evq::sys` (bindgen) or std. Only [`tcp_pair`] exists on Windows
+//! too (the tests' Windows stream pair is made from it).
 #![allow(dead_code)] // each includer uses a different subset
 
-use std::fs::File;
-use std::io;
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
+#[cfg(unix)]
+use {
+    std::fs::File,
+    std::io,
+    std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd},
+    std::os::unix::net::UnixStream,
+};
 
 /// Takes ownership of the two descriptors a call that returned `ret`
 /// filled in, or panics with the call's error.
+#[cfg(unix)]
 fn owned_pair(ret: std::ffi::c_int, fds: [std::ffi::c_int; 2], call: &str) -> (OwnedFd, OwnedFd) {
     assert_eq!(ret, 0, "{call}: {}", io::Error::last_os_error());
     // SAFETY: the call succeeded, so both are new descriptors nobody else
@@ -35,7 +40,10 @@ pub fn pipe() -> (File, File) {
 
 /// A pipe: (read end, write end). macOS has no `pipe2`: `pipe`, then
 /// `fcntl` sets each end close-on-exec and non-blocking.
-#[cfg(not(all(any(target_os = "linux", target_os = "android"), not(evq_force_kqueue))))]
+#[cfg(all(
+    unix,
+    not(all(any(target_os = "linux", target_os = "android"), not(evq_force_kqueue)))
+))]
 pub fn pipe() -> (File, File) {
     use evq::sys::{fcntl, FD_CLOEXEC, F_SETFD, F_SETFL, O_NONBLOCK};
     let mut fds = [-1; 2];
@@ -68,7 +76,10 @@ pub fn socketpair() -> (UnixStream, UnixStream) {
 }
 
 /// A connected `AF_UNIX` stream socket pair (std makes it close-on-exec).
-#[cfg(not(all(any(target_os = "linux", target_os = "android"), not(evq_force_kqueue))))]
+#[cfg(all(
+    unix,
+    not(all(any(target_os = "linux", target_os = "android"), not(evq_force_kqueue)))
+))]
 pub fn socketpair() -> (UnixStream, UnixStream) {
     let (a, b) = UnixStream::pair().expect("socketpair");
     a.set_nonblocking(true).expect("set_nonblocking");
@@ -141,6 +152,7 @@ pub fn eventfd_take(eventfd: &impl std::os::fd::AsFd) -> u64 {
 /// Makes `number` (an fd the caller owns) a second descriptor for
 /// `source`'s open file, closing the file `number` referred to: `dup2`,
 /// atomic, so no other thread can take the number in between.
+#[cfg(unix)]
 pub fn reuse_number(source: &impl AsRawFd, number: RawFd) {
     // SAFETY: dup2 takes no pointers; the caller owns `number`, so no one
     // else's descriptor is closed by it.
