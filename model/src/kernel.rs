@@ -349,6 +349,7 @@ impl Model {
     pub fn act(&mut self, slot: Slot, action: Action) -> Option<Action> {
         let uring = self.is_uring();
         let (channel, registration) = self.slots[slot.index()].as_mut()?;
+        let kind = channel.kind;
         let action = channel.effective(action)?;
         let before = channel.readiness();
         channel.apply(action);
@@ -364,7 +365,10 @@ impl Model {
                     registration.seen | (super::uring::woken(channel, action) & mask);
             }
         }
-        if action == Action::ClosePeer {
+        // The peer's fd closes: its own, or a child's input when the child
+        // is ended.
+        let child_ended = kind == Kind::Child && matches!(action, Action::PeerWrite(_));
+        if action == Action::ClosePeer || child_ended {
             self.fds[slot.index()].1 = None;
         }
         Some(action)
