@@ -22,6 +22,23 @@ use std::fmt;
 /// With [`Trigger::Edge`](crate::Trigger::Edge), keep reading (or writing)
 /// after an event until the source returns `WouldBlock`: no further event
 /// comes for readiness you have not used up.
+///
+/// # On io_uring
+///
+/// epoll looks at the fd again when `poll` collects an event, so its flags
+/// are the fd's state then, within the interest. An io_uring event's flags
+/// are those of the kernel's completions since the fd was last reported:
+/// each taken when the fd woke up (from the wake-up itself where the waker
+/// names what happened), so they can be stale by the time `poll` returns,
+/// and they can go beyond what you asked for. A socket's new data wakes it
+/// as `EPOLLIN | EPOLLPRI`, so [`is_priority`](Event::is_priority) is true
+/// on data when [`Interest::PRIORITY`](crate::Interest) is asked for; the
+/// kernel watches `EPOLLRDHUP` for every request, so a peer's shutdown
+/// makes [`is_read_closed`](Event::is_read_closed) true even without
+/// `READABLE`. And a poll whose buffer fills up leaves later completions
+/// of an fd it reported for the next poll, which reports the fd again.
+/// (`model/src/uring.rs` in the repository checks these rules against the
+/// kernel.)
 #[repr(transparent)]
 #[derive(Clone, Copy)]
 pub struct Event {

@@ -64,12 +64,16 @@ use std::sync::Arc;
 /// make the kernel let go of a file. What epoll answers synchronously about
 /// the fd itself comes later: a fd already closed when the request is
 /// submitted is dropped from the record (`EBADF`), and regular files and
-/// directories are accepted, reported ready once, and then stay silent.
+/// directories are accepted and always ready (reported once with an edge
+/// or oneshot trigger, by every poll with [`Trigger::Level`](crate::Trigger)).
 /// The record is keyed by fd number alone, and a poll request holds its
 /// file open: **closing a registered fd neither removes the registration
 /// nor closes the file** (a socket's connection stays open) until it is
-/// deregistered; a new file that reuses the number reads as registered.
-/// Deregister before closing.
+/// deregistered; a new file that reuses the number reads as registered,
+/// and if the number was reused before the request was submitted, the
+/// request watches that new file, whatever it is, and holds it open.
+/// Deregister before closing. (Event flags differ too: see
+/// [`Event`](crate::Event).)
 ///
 /// # On Windows
 ///

@@ -201,7 +201,11 @@ pub struct Readiness {
 impl Readiness {
     /// Restricted to what a registration with `interest` is told about.
     pub fn masked(self, interest: Interest) -> Readiness {
-        let mask = Bits::mask(interest);
+        self.within(Bits::mask(interest))
+    }
+
+    /// Restricted to the conditions in `mask`.
+    pub fn within(self, mask: Bits) -> Readiness {
         Readiness {
             sure: self.sure & mask,
             maybe: self.maybe & mask & !self.sure,

@@ -8,8 +8,8 @@ use super::real::PATIENCE;
 use super::targets::{Nature, Target, Targets, NUMBERED};
 use super::watchdog::Watchdog;
 use arbitrary::Arbitrary;
-use evq::{Error, Events, Interest, Poll, Registry, Token, Waker};
-use std::collections::HashMap;
+use evq::{Backend, Error, Events, Interest, Poll, Registry, Token, Waker};
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Read;
 use std::sync::{Mutex, OnceLock};
@@ -198,17 +198,18 @@ fn max_events() -> &'static Mutex<Events> {
     EVENTS.get_or_init(|| Mutex::new(Events::with_capacity(usize::MAX)))
 }
 
-/// Runs `ops`; panics on any result other than the model's.
-pub fn run(ops: &[InputOp], checks: Checks) {
+/// Runs `ops` on `backend`; panics on any result other than the model's.
+pub fn run(ops: &[InputOp], backend: Backend, checks: Checks) {
+    // The guard first, as every run takes it (then the numbered fd).
+    let _alone = super::signals_and_children::run_guard(backend == Backend::IoUring);
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let _forks = super::signals_and_children::run_guard(false);
     let _ = max_events();
     let before = checks.fd_leaks.then(super::threads::open_fds);
-    let mut state = State::new();
+    let mut state = State::new(backend);
     for (i, op) in ops.iter().enumerate() {
         if let Err(problem) = state.step(op) {
             let steps: Vec<String> = ops[..=i].iter().map(|op| format!("    {op:?}")).collect();
-            panic!("inputs: {problem}\n{}", steps.join("\n"));
+            panic!("inputs on {backend:?}: {problem}\n{}", steps.join("\n"));
         }
     }
     drop(state);
@@ -231,13 +232,17 @@ struct State {
     ready_on: bool,
     /// Registered targets and their tokens.
     registered: HashMap<Target, Token>,
+    /// io_uring: registered targets whose record the kernel's late `EBADF`
+    /// may have dropped (a number not open when the request was submitted).
+    unsure: HashSet<Target>,
+    backend: Backend,
     wakers: Vec<(Waker, Token)>,
     buffers: HashMap<usize, Events>,
 }
 
 impl State {
-    fn new() -> State {
-        let poll = crate::new_poll();
+    fn new(backend: Backend) -> State {
+        let poll = crate::new_poll(backend);
         let clone = poll.registry().try_clone().expect("try_clone");
         let ready = File::from(super::fd::eventfd());
         poll.registry()
@@ -247,10 +252,12 @@ impl State {
             watchdog: Watchdog::new(&clone),
             poll,
             clone,
-            targets: Targets::open(),
+            targets: Targets::open(backend),
             ready,
             ready_on: false,
             registered: HashMap::new(),
+            unsure: HashSet::new(),
+            backend,
             wakers: Vec::new(),
             buffers: HashMap::new(),
         }
@@ -269,32 +276,83 @@ impl State {
         self.ready_on = on;
     }
 
-    /// The model's outcome for a registry call on `target`.
+    /// The model's outcome for a registry call on `target`, and another
+    /// it also accepts (io_uring, where a record may have been dropped).
     fn expect(
         &self,
         target: Target,
         interest: Option<u8>,
         wants_registered: Option<bool>,
-    ) -> Outcome {
+    ) -> (Outcome, Option<Outcome>) {
         if interest.is_some_and(|bits| Interest::from_bits_truncate(bits).is_empty()) {
-            return Outcome::InvalidInput;
+            return (Outcome::InvalidInput, None);
         }
-        if target == Target::Numbered && !self.targets.numbered_open() {
-            return Outcome::Os(super::targets::EBADF);
-        }
-        match target.nature() {
-            Nature::Refused(errno) => Outcome::Os(errno),
+        let nature = if self.backend == Backend::IoUring {
+            // evq answers from its record; the kernel's answers come later.
+            Nature::Pollable
+        } else if target == Target::Numbered && !self.targets.numbered_open() {
+            Nature::Refused(super::targets::EBADF)
+        } else {
+            target.nature()
+        };
+        match nature {
+            Nature::Refused(errno) => (Outcome::Os(errno), None),
             Nature::Pollable => {
+                let target = self.record_key(target);
                 let registered = self.registered.contains_key(&target);
+                let unsure = self.unsure.contains(&target);
                 match wants_registered {
                     // register
-                    None if registered => Outcome::AlreadyRegistered,
-                    None => Outcome::Ok,
+                    None if registered && unsure => (Outcome::AlreadyRegistered, Some(Outcome::Ok)),
+                    None if registered => (Outcome::AlreadyRegistered, None),
+                    None => (Outcome::Ok, None),
                     // reregister, deregister
-                    Some(_) if registered => Outcome::Ok,
-                    Some(_) => Outcome::NotRegistered,
+                    Some(_) if registered && unsure => (Outcome::Ok, Some(Outcome::NotRegistered)),
+                    Some(_) if registered => (Outcome::Ok, None),
+                    Some(_) => (Outcome::NotRegistered, None),
                 }
             }
+        }
+    }
+
+    /// Whether the kernel answers a request for `target` with `EBADF` when
+    /// it gets it (io_uring; epoll answers at once).
+    fn is_bad(&self, target: Target) -> bool {
+        match target {
+            Target::PathOnly | Target::NeverOpen => true,
+            Target::Numbered => !self.targets.numbered_open(),
+            _ => false,
+        }
+    }
+
+    /// The target whose registration a call on `target` concerns: on
+    /// io_uring, whose record is keyed by number, a registry clone's
+    /// descriptor is the poll's own.
+    fn record_key(&self, target: Target) -> Target {
+        match target {
+            Target::CloneOfSelf if self.backend == Backend::IoUring => Target::SelfPoll,
+            other => other,
+        }
+    }
+
+    /// Records what a registry call on `target` did: `outcome`, with
+    /// `token` for a (re)registration.
+    fn record(&mut self, target: Target, outcome: Outcome, token: Option<Token>) {
+        let target = self.record_key(target);
+        match (outcome, token) {
+            (Outcome::Ok, Some(token)) => {
+                self.registered.insert(target, token);
+                if self.backend == Backend::IoUring && self.is_bad(target) {
+                    self.unsure.insert(target);
+                } else {
+                    self.unsure.remove(&target);
+                }
+            }
+            (Outcome::Ok | Outcome::NotRegistered, _) => {
+                self.registered.remove(&target);
+                self.unsure.remove(&target);
+            }
+            _ => {}
         }
     }
 
@@ -315,7 +373,8 @@ impl State {
                 via_clone,
             } => {
                 let register = matches!(op, InputOp::Register { .. });
-                let expected = self.expect(target, Some(interest), (!register).then_some(true));
+                let (expected, alternative) =
+                    self.expect(target, Some(interest), (!register).then_some(true));
                 let registry = if via_clone {
                     &self.clone
                 } else {
@@ -333,13 +392,13 @@ impl State {
                 } else {
                     "epoll_ctl(MOD)"
                 };
+                let outcome = Outcome::of(&result);
+                let expected = alternative.filter(|&a| a == outcome).unwrap_or(expected);
                 check_result(&result, expected, operation, fd_number(target, &fd))?;
-                if expected == Outcome::Ok {
-                    self.registered.insert(target, token.token());
-                }
+                self.record(target, outcome, Some(token.token()));
             }
             InputOp::Deregister { target, via_clone } => {
-                let expected = self.expect(target, None, Some(false));
+                let (expected, alternative) = self.expect(target, None, Some(false));
                 let registry = if via_clone {
                     &self.clone
                 } else {
@@ -347,20 +406,28 @@ impl State {
                 };
                 let fd = self.targets.fd(target, &self.poll, &self.clone);
                 let result = registry.deregister(&fd);
+                let outcome = Outcome::of(&result);
+                let expected = alternative.filter(|&a| a == outcome).unwrap_or(expected);
                 check_result(&result, expected, "epoll_ctl(DEL)", fd_number(target, &fd))?;
-                if expected == Outcome::Ok {
-                    self.registered.remove(&target);
-                }
+                self.record(target, outcome, None);
             }
             InputOp::Poll { timeout, capacity } => self.poll(timeout, capacity)?,
             InputOp::MakeReady { target } => self.targets.make_ready(target),
+            // epoll drops a registration with its file; io_uring keeps
+            // the record of the number (whose request may meet it closed).
             InputOp::ReopenNumbered => {
                 self.targets.reopen_numbered();
-                self.registered.remove(&Target::Numbered);
+                if self.backend != Backend::IoUring {
+                    self.registered.remove(&Target::Numbered);
+                }
             }
             InputOp::CloseNumbered => {
                 self.targets.close_numbered();
-                self.registered.remove(&Target::Numbered);
+                if self.backend != Backend::IoUring {
+                    self.registered.remove(&Target::Numbered);
+                } else if self.registered.contains_key(&Target::Numbered) {
+                    self.unsure.insert(Target::Numbered);
+                }
             }
             InputOp::NewWaker { token } if self.wakers.len() < 4 => {
                 let waker = Waker::new(&self.clone, token.token())

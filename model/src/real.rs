@@ -131,6 +131,17 @@ impl AsFd for End {
     }
 }
 
+impl End {
+    /// Its fd number: a child process's is that of the pipe to its input,
+    /// while open.
+    pub fn fd_number(&self) -> Option<std::os::fd::RawFd> {
+        match self {
+            End::Process(child) => child.stdin.as_ref().map(|stdin| stdin.as_raw_fd()),
+            other => Some(other.as_raw_fd()),
+        }
+    }
+}
+
 impl AsRawFd for End {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.as_fd().as_raw_fd()

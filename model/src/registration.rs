@@ -8,8 +8,9 @@ use super::kernel::{check_poll, Model, Outcome, Seen};
 use super::op::{Op, Slot, SLOTS, WAKER_TOKEN};
 use super::real::Source;
 use super::signals_and_children::{forks, run_guard};
-use evq::{Events, Interest, Poll, Registry, Waker};
+use evq::{Backend, Events, Interest, Poll, Registry, Waker};
 use std::fmt::Write as _;
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 /// The real side: the poll, its waker, the sources and the buffers.
@@ -21,8 +22,8 @@ struct Harness {
 }
 
 impl Harness {
-    fn new() -> Harness {
-        let poll = crate::new_poll();
+    fn new(backend: Backend) -> Harness {
+        let poll = crate::new_poll(backend);
         let waker = Waker::new(poll.registry(), WAKER_TOKEN).expect("harness: Waker::new");
         Harness {
             poll,
@@ -75,24 +76,24 @@ impl Transcript {
         let _ = writeln!(self.lines, "    {op}; // {result}");
     }
 
-    fn fail(&self, op: &Op, problem: &str) -> ! {
+    fn fail(&self, backend: Backend, op: &Op, problem: &str) -> ! {
         panic!(
-            "evq differs from the model at the last step:\n\n{}    {op}; // <- {problem}\n",
+            "evq on {backend:?} differs from the model at the last step:\n\n{}    {op}; // <- {problem}\n",
             self.lines
         );
     }
 }
 
-/// Runs `ops` against evq and the model; panics at the first difference.
-/// Returns the transcript: each step as Rust, with what it did.
-pub fn run(ops: &[Op]) -> String {
-    let _forks = run_guard(forks(ops));
-    let mut harness = Harness::new();
-    let mut model = Model::new();
+/// Runs `ops` against evq on `backend` and the model; panics at the first
+/// difference. Returns the transcript: each step as Rust, with what it did.
+pub fn run(ops: &[Op], backend: Backend) -> String {
+    let _alone = run_guard(forks(ops) || backend == Backend::IoUring);
+    let mut harness = Harness::new(backend);
+    let mut model = Model::on(backend);
     let mut transcript = Transcript::default();
     for op in ops {
         let note = step(&mut harness, &mut model, op)
-            .unwrap_or_else(|problem| transcript.fail(op, &problem));
+            .unwrap_or_else(|problem| transcript.fail(backend, op, &problem));
         transcript.step(op, &note);
     }
     // Deregister everything still registered: each must be Ok.
@@ -100,7 +101,7 @@ pub fn run(ops: &[Op]) -> String {
         let slot = Slot(index as u8);
         let op = Op::Deregister { slot };
         let note = step(&mut harness, &mut model, &op)
-            .unwrap_or_else(|problem| transcript.fail(&op, &problem));
+            .unwrap_or_else(|problem| transcript.fail(backend, &op, &problem));
         transcript.step(&op, &note);
     }
     transcript.lines
@@ -113,9 +114,15 @@ fn step(harness: &mut Harness, model: &mut Model, op: &Op) -> Result<String, Str
             // Close first, so that the new source usually gets the old
             // one's fd number: a registration must not outlive its file.
             harness.sources[slot.index()] = None;
-            harness.sources[slot.index()] = Some(Source::open(kind, slot.index()));
-            model.create(slot, kind);
-            Ok(format!("fd {}", fd_of(harness, slot)))
+            model.close(slot);
+            let source = Source::open(kind, slot.index());
+            let (ours, peer) = (
+                source.ours.as_raw_fd(),
+                source.peer.as_ref().and_then(|p| p.fd_number()),
+            );
+            harness.sources[slot.index()] = Some(source);
+            model.create_at(slot, kind, Some(ours), peer);
+            Ok(format!("fd {ours}"))
         }
         Op::Close { slot } => {
             harness.sources[slot.index()] = None;
@@ -128,7 +135,6 @@ fn step(harness: &mut Harness, model: &mut Model, op: &Op) -> Result<String, Str
             interest,
             trigger,
         } => {
-            let expected = model.register(slot, token.token(slot), interest, trigger);
             let actual = harness.source(slot).map(|source| {
                 harness.registry().register_with(
                     &source.ours,
@@ -137,6 +143,8 @@ fn step(harness: &mut Harness, model: &mut Model, op: &Op) -> Result<String, Str
                     trigger.trigger(),
                 )
             });
+            let seen = actual.as_ref().map(Outcome::of);
+            let expected = model.register_seeing(slot, token.token(slot), interest, trigger, seen);
             compare(expected, actual)
         }
         Op::Reregister {
@@ -145,7 +153,6 @@ fn step(harness: &mut Harness, model: &mut Model, op: &Op) -> Result<String, Str
             interest,
             trigger,
         } => {
-            let expected = model.reregister(slot, token.token(slot), interest, trigger);
             let actual = harness.source(slot).map(|source| {
                 harness.registry().reregister_with(
                     &source.ours,
@@ -154,13 +161,17 @@ fn step(harness: &mut Harness, model: &mut Model, op: &Op) -> Result<String, Str
                     trigger.trigger(),
                 )
             });
+            let seen = actual.as_ref().map(Outcome::of);
+            let expected =
+                model.reregister_seeing(slot, token.token(slot), interest, trigger, seen);
             compare(expected, actual)
         }
         Op::Deregister { slot } => {
-            let expected = model.deregister(slot);
             let actual = harness
                 .source(slot)
                 .map(|source| harness.registry().deregister(&source.ours));
+            let seen = actual.as_ref().map(Outcome::of);
+            let expected = model.deregister_seeing(slot, seen);
             compare(expected, actual)
         }
         Op::PeerWrite { slot, len } => {
@@ -183,6 +194,7 @@ fn step(harness: &mut Harness, model: &mut Model, op: &Op) -> Result<String, Str
         }
         Op::Poll { capacity } => {
             let capacity = Op::poll_capacity(capacity);
+            model.submit();
             let expected = model.expectations();
             let seen = harness.poll(capacity)?;
             let reported = check_poll(&expected, &seen, capacity).map_err(|problem| {
@@ -192,11 +204,6 @@ fn step(harness: &mut Harness, model: &mut Model, op: &Op) -> Result<String, Str
             Ok(format!("{seen:?}"))
         }
     }
-}
-
-fn fd_of(harness: &Harness, slot: Slot) -> i32 {
-    use std::os::fd::AsRawFd;
-    harness.source(slot).map_or(-1, |s| s.ours.as_raw_fd())
 }
 
 /// An action on a source: performed if the model says it can be.
@@ -216,7 +223,9 @@ fn act(
     let channel = model
         .channel(slot)
         .expect("the model acts only on open slots");
-    source.settle(channel)?;
+    if !model.peer_may_be_held(slot) {
+        source.settle(channel)?;
+    }
     Ok(format!("{done:?}"))
 }
 

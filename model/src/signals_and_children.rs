@@ -74,10 +74,13 @@ pub fn open_child() -> (ChildExit, Child) {
     (exit, child)
 }
 
-/// Ends the child (closes its input: `cat` exits) and waits until its
-/// `ChildExit` shows it, without reaping it.
+/// Ends the child (closes its input, and kills it: `cat` exits) and waits
+/// until its `ChildExit` shows it, without reaping it.
 pub fn end_child(exit: &ChildExit, child: &mut Child, patience: Duration) {
     drop(child.stdin.take());
+    // On io_uring a lingering request may have taken the number of the
+    // pipe to `cat` and hold it open, so closing it may not end `cat`.
+    let _ = child.kill();
     let readable = super::bits::Bits::IN.0;
     let exited = super::os::wait_until(exit.as_raw_fd(), readable, patience, || true);
     assert!(exited, "harness: the child never exited");
@@ -110,20 +113,28 @@ pub fn dispose_child(exit: &ChildExit, child: &mut Child) {
 /// then reports. A run that makes children (a `Child` slot) therefore runs
 /// alone in the process (`cargo test` runs tests side by side); other runs
 /// share it. Within one run, ops on one thread never overlap a fork.
+///
+/// A run on io_uring runs alone too: a request whose fd was closed before
+/// it was submitted takes whatever file has the number then and holds it
+/// open, and in a shared process that file may be another run's, whose
+/// close then neither closes it nor (on epoll) ends its registration. (One
+/// lock for both reasons: two would let a forking run and an io_uring run
+/// each wait for the other.)
 static FORKS: RwLock<()> = RwLock::new(());
 
 /// Held for a whole run: see [`FORKS`].
 pub enum RunGuard {
-    /// The run forks: no other run meanwhile.
+    /// The run forks or is on io_uring: no other run meanwhile.
     Alone(RwLockWriteGuard<'static, ()>),
-    /// The run makes no child.
+    /// The run makes no child, on epoll.
     Shared(RwLockReadGuard<'static, ()>),
 }
 
-/// The guard for a run that makes children if `forks`.
-pub fn run_guard(forks: bool) -> RunGuard {
+/// The guard for a run that must run alone (it makes children, or it is
+/// on io_uring) if `alone`.
+pub fn run_guard(alone: bool) -> RunGuard {
     // A run that panicked left nothing to repair.
-    if forks {
+    if alone {
         RunGuard::Alone(FORKS.write().unwrap_or_else(PoisonError::into_inner))
     } else {
         RunGuard::Shared(FORKS.read().unwrap_or_else(PoisonError::into_inner))

@@ -123,8 +123,9 @@ pub struct Targets {
 }
 
 impl Targets {
-    /// Opens everything; `Numbered` starts closed.
-    pub fn open() -> Targets {
+    /// Opens everything (the other poll on `backend` too); `Numbered`
+    /// starts closed.
+    pub fn open(backend: evq::Backend) -> Targets {
         let exe = std::env::current_exe().expect("current_exe");
         let directory = std::env::temp_dir();
         let path_only = std::fs::OpenOptions::new()
@@ -144,7 +145,7 @@ impl Targets {
             listener,
             udp,
             tcp: fd::tcp_pair(),
-            other_poll: crate::new_poll(),
+            other_poll: crate::new_poll(backend),
             regular: File::open(exe).expect("open the test binary"),
             directory: File::open(directory).expect("open the temp dir"),
             dev_null: File::open("/dev/null").expect("open /dev/null"),

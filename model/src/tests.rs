@@ -10,7 +10,7 @@ use super::op::{self, Kind, Op, Slot, TokenChoice, TriggerChoice, WAKER_TOKEN};
 use super::rng::{random_op, random_ops, Palette, Rng};
 use super::targets::Target;
 use super::{channel::Action, registration, threads};
-use evq::Token;
+use evq::{Backend, Token};
 use std::path::{Path, PathBuf};
 
 /// Prints the seed of the run that panicked.
@@ -24,14 +24,13 @@ impl Drop for Seed {
     }
 }
 
-#[test]
-fn random_registration_sequences_agree_with_the_model() {
+fn random_registration_sequences(backend: Backend) {
     let (runs, len) = if cfg!(miri) { (10, 30) } else { (4000, 80) };
     let palette = Palette::here();
     for seed in 0..runs {
         let _seed = Seed(seed);
         let ops = random_ops(&mut Rng::new(seed), &palette, len);
-        let transcript = registration::run(&ops);
+        let transcript = registration::run(&ops, backend);
         if std::env::var_os("EVQ_MODEL_SHOW").is_some() {
             eprintln!("seed {seed}:\n{transcript}");
         }
@@ -39,19 +38,41 @@ fn random_registration_sequences_agree_with_the_model() {
 }
 
 /// Fewer runs: every child is a process (`Palette::with_children`).
-#[test]
-#[cfg_attr(miri, ignore = "Miri spawns no processes")]
-fn random_sequences_with_children_agree_with_the_model() {
+fn random_sequences_with_children(backend: Backend) {
     let palette = Palette::with_children();
     for seed in 0..200 {
         let _seed = Seed(seed);
         let ops = random_ops(&mut Rng::new(seed), &palette, 80);
-        registration::run(&ops);
+        registration::run(&ops, backend);
     }
 }
 
 #[test]
-fn random_thread_runs_keep_their_promises() {
+#[cfg_attr(miri, ignore = "Miri spawns no processes")]
+fn random_sequences_with_children_agree_with_the_model() {
+    random_sequences_with_children(Backend::Epoll);
+}
+
+#[test]
+#[cfg(feature = "io-uring")]
+#[cfg_attr(miri, ignore = "Miri spawns no processes")]
+fn random_sequences_with_children_agree_with_the_model_on_io_uring() {
+    random_sequences_with_children(Backend::IoUring);
+}
+
+#[test]
+fn random_registration_sequences_agree_with_the_model() {
+    random_registration_sequences(Backend::Epoll);
+}
+
+#[test]
+#[cfg(feature = "io-uring")]
+#[cfg_attr(miri, ignore = "Miri has no io_uring")]
+fn random_registration_sequences_agree_with_the_model_on_io_uring() {
+    random_registration_sequences(Backend::IoUring);
+}
+
+fn random_thread_runs(backend: Backend) {
     let (runs, len) = if cfg!(miri) { (8, 40) } else { (300, 48) };
     let palette = Palette::here();
     for seed in 0..runs {
@@ -61,7 +82,29 @@ fn random_thread_runs_keep_their_promises() {
         for _ in 0..len {
             (rng.byte(), random_op(&mut rng, &palette)).encode(&mut bytes);
         }
-        threads::run(&threads::decode(&bytes), threads::Checks::shared_process());
+        let input = threads::decode(&bytes);
+        threads::run(&input, backend, threads::Checks::shared_process());
+    }
+}
+
+#[test]
+fn random_thread_runs_keep_their_promises() {
+    random_thread_runs(Backend::Epoll);
+}
+
+#[test]
+#[cfg(feature = "io-uring")]
+#[cfg_attr(miri, ignore = "Miri has no io_uring")]
+fn random_thread_runs_keep_their_promises_on_io_uring() {
+    random_thread_runs(Backend::IoUring);
+}
+
+fn random_hostile_inputs(backend: Backend) {
+    for seed in 0..300 {
+        let _seed = Seed(seed);
+        let bytes = Rng::new(seed).bytes(400);
+        let ops: Vec<InputOp> = op::decode(&bytes, inputs::MAX_OPS);
+        inputs::run(&ops, backend, inputs::Checks::shared_process());
     }
 }
 
@@ -77,12 +120,17 @@ fn random_thread_runs_keep_their_promises() {
               where the model, written for glibc, expects EBADF"
 )]
 fn random_hostile_inputs_end_in_clear_errors() {
-    for seed in 0..300 {
-        let _seed = Seed(seed);
-        let bytes = Rng::new(seed).bytes(400);
-        let ops: Vec<InputOp> = op::decode(&bytes, inputs::MAX_OPS);
-        inputs::run(&ops, inputs::Checks::shared_process());
-    }
+    random_hostile_inputs(Backend::Epoll);
+}
+
+#[test]
+#[cfg(feature = "io-uring")]
+#[cfg_attr(
+    miri,
+    ignore = "files, directories, TCP and a 2 GiB buffer: Miri has none of these"
+)]
+fn random_hostile_inputs_end_in_clear_errors_on_io_uring() {
+    random_hostile_inputs(Backend::IoUring);
 }
 
 /// The files of `dir` whose names start with `prefix`, sorted; none if the
@@ -115,11 +163,15 @@ fn committed_inputs(target: &str) -> Vec<PathBuf> {
     all
 }
 
-fn replay(target: &str, run: impl Fn(&[u8])) {
+/// Replays the committed inputs of `target` on every backend in
+/// [`BACKENDS`](crate::BACKENDS) (as the fuzz targets run them).
+fn replay(target: &str, run: impl Fn(&[u8], Backend)) {
     for path in committed_inputs(target) {
         let data = std::fs::read(&path).expect("readable input");
-        eprintln!("replaying {}", path.display());
-        run(&data);
+        for &backend in crate::BACKENDS {
+            eprintln!("replaying {} on {backend:?}", path.display());
+            run(&data, backend);
+        }
     }
 }
 
@@ -129,14 +181,18 @@ fn replay(target: &str, run: impl Fn(&[u8])) {
     ignore = "the seeds use TCP and level triggers, which Miri lacks"
 )]
 fn registration_seeds_and_regressions_replay() {
-    replay("registration", super::fuzz_registration);
+    replay("registration", |data, backend| {
+        let ops: Vec<Op> = op::decode(data, op::MAX_OPS);
+        registration::run(&ops, backend);
+    });
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "threads and blocking polls take Miri minutes per run")]
 fn threads_seeds_and_regressions_replay() {
-    replay("threads", |data| {
-        threads::run(&threads::decode(data), threads::Checks::shared_process());
+    replay("threads", |data, backend| {
+        let input = threads::decode(data);
+        threads::run(&input, backend, threads::Checks::shared_process());
     });
 }
 
@@ -152,9 +208,9 @@ fn threads_seeds_and_regressions_replay() {
               where the model, written for glibc, expects EBADF"
 )]
 fn inputs_seeds_and_regressions_replay() {
-    replay("inputs", |data| {
+    replay("inputs", |data, backend| {
         let ops: Vec<InputOp> = op::decode(data, inputs::MAX_OPS);
-        inputs::run(&ops, inputs::Checks::shared_process());
+        inputs::run(&ops, backend, inputs::Checks::shared_process());
     });
 }
 
@@ -515,6 +571,7 @@ fn connections_in_time_wait() -> Vec<(u16, u16)> {
 #[cfg_attr(miri, ignore = "Miri has no TCP")]
 fn closed_tcp_sources_leave_no_connection_in_time_wait() {
     use super::real::{End, Source};
+    let _shared = super::signals_and_children::run_guard(false);
     let mut connections = Vec::new();
     for round in 0..20 {
         let mut source = Source::open(Kind::Tcp, 0);

@@ -18,8 +18,10 @@ use super::kernel::{Model, Outcome};
 use super::op::{self, Op, Slot, SLOTS};
 use super::real::{Source, PATIENCE};
 use super::signals_and_children::{forks, run_guard};
-use evq::{Events, Interest, Poll, Registry, Token, Waker};
+use super::uring::{Lingering, Record};
+use evq::{Backend, Events, Interest, Poll, Registry, Token, Waker};
 use std::collections::HashSet;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Barrier, Condvar, Mutex};
 
@@ -83,6 +85,10 @@ struct Shared {
     poller_gone: AtomicBool,
     /// Set when a wake was lost: the poller gives up too.
     abandoned: AtomicBool,
+    /// io_uring: the registrations of closed fds, by number, for the worker
+    /// whose new source gets the number; held while a worker closes or
+    /// opens a source, so that no number changes hands unseen.
+    lingering: Mutex<Vec<Lingering>>,
 }
 
 /// Marks the poller gone when it returns or unwinds, so that no worker
@@ -103,11 +109,14 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Runs one input; panics on a wrong result, a wrong event or a lost wake.
-pub fn run(input: &Input, checks: Checks) {
-    let _forks = run_guard(forks(input.ops.iter().map(|(_, op)| op)));
+/// Runs one input on `backend`; panics on a wrong result, a wrong event or
+/// a lost wake.
+pub fn run(input: &Input, backend: Backend, checks: Checks) {
+    let forking = forks(input.ops.iter().map(|(_, op)| op));
+    let _alone = run_guard(forking || backend == Backend::IoUring);
+    let _backend = crate::NameOnPanic(backend);
     let before = checks.fd_leaks.then(open_fds);
-    run_threads(input);
+    run_threads(input, backend);
     if let Some(before) = before {
         let after = open_fds();
         assert_eq!(
@@ -117,8 +126,8 @@ pub fn run(input: &Input, checks: Checks) {
     }
 }
 
-fn run_threads(input: &Input) {
-    let mut poll = crate::new_poll();
+fn run_threads(input: &Input, backend: Backend) {
+    let mut poll = crate::new_poll(backend);
     let shared_registry = poll.registry().try_clone().expect("try_clone");
     let waker = Waker::new(poll.registry(), WAKER).expect("Waker::new");
     let shared = Shared::default();
@@ -139,7 +148,8 @@ fn run_threads(input: &Input) {
                     // Odd workers use a registry of their own.
                     let own = (w % 2 == 1).then(|| registry.try_clone().expect("try_clone"));
                     start.wait();
-                    worker(w, &ops, own.as_ref().unwrap_or(registry), waker, shared)
+                    let registry = own.as_ref().unwrap_or(registry);
+                    worker(w, &ops, registry, waker, shared, backend);
                 })
             })
             .collect();
@@ -214,11 +224,18 @@ struct Worker<'a> {
     generation: usize,
 }
 
-fn worker(number: usize, ops: &[Op], registry: &Registry, waker: &Waker, shared: &Shared) {
+fn worker(
+    number: usize,
+    ops: &[Op],
+    registry: &Registry,
+    waker: &Waker,
+    shared: &Shared,
+    backend: Backend,
+) {
     let mut worker = Worker {
         number,
         registry,
-        model: Model::new(),
+        model: Model::on(backend),
         sources: Default::default(),
         lifetime: Default::default(),
         generation: 0,
@@ -235,6 +252,12 @@ fn worker(number: usize, ops: &[Op], registry: &Registry, waker: &Waker, shared:
                 }
             }
         }
+    }
+    // Its sources close as every other close does: the other workers may
+    // still be opening sources that get their numbers.
+    let mut lingering = lock(&shared.lingering);
+    for index in 0..SLOTS {
+        worker.close(Slot(index as u8), &mut lingering);
     }
 }
 
@@ -271,16 +294,23 @@ impl Worker<'_> {
         let registry = self.registry;
         let (expected, actual) = match *op {
             Op::Create { slot, kind } => {
-                self.sources[slot.index()] = None;
-                self.sources[slot.index()] = Some(Source::open(kind, slot.index()));
-                self.model.create(slot, kind);
-                self.lifetime[slot.index()].clear();
+                let mut lingering = lock(&shared.lingering);
+                self.close(slot, &mut lingering);
+                let source = Source::open(kind, slot.index());
+                let ours = source.ours.as_raw_fd();
+                let peer = source.peer.as_ref().and_then(|p| p.fd_number());
+                self.sources[slot.index()] = Some(source);
+                self.model.create_at(slot, kind, Some(ours), peer);
+                // A record another worker's closed fd left at this number
+                // is this source's now (io_uring).
+                if let Some(index) = lingering.iter().position(|l| l.fd == ours) {
+                    self.model.adopt(lingering.remove(index));
+                }
                 return Ok(());
             }
             Op::Close { slot } => {
-                self.sources[slot.index()] = None;
-                self.model.close(slot);
-                self.lifetime[slot.index()].clear();
+                let mut lingering = lock(&shared.lingering);
+                self.close(slot, &mut lingering);
                 return Ok(());
             }
             Op::Register {
@@ -298,11 +328,6 @@ impl Worker<'_> {
                 let token = self.token(slot);
                 lock(&shared.known).insert(token);
                 let is_register = matches!(op, Op::Register { .. });
-                let expected = if is_register {
-                    self.model.register(slot, token, interest, trigger)
-                } else {
-                    self.model.reregister(slot, token, interest, trigger)
-                };
                 let actual = self.sources[slot.index()].as_ref().map(|source| {
                     let interest = Interest::from_bits_retain(interest);
                     if is_register {
@@ -311,16 +336,25 @@ impl Worker<'_> {
                         registry.reregister_with(&source.ours, token, interest, trigger.trigger())
                     }
                 });
+                let seen = actual.as_ref().map(Outcome::of);
+                let expected = if is_register {
+                    self.model
+                        .register_seeing(slot, token, interest, trigger, seen)
+                } else {
+                    self.model
+                        .reregister_seeing(slot, token, interest, trigger, seen)
+                };
                 if expected == Outcome::Ok {
                     self.lifetime[slot.index()].push(token);
                 }
                 (expected, actual)
             }
             Op::Deregister { slot } => {
-                let expected = self.model.deregister(slot);
                 let actual = self.sources[slot.index()]
                     .as_ref()
                     .map(|source| registry.deregister(&source.ours));
+                let seen = actual.as_ref().map(Outcome::of);
+                let expected = self.model.deregister_seeing(slot, seen);
                 if matches!(actual, Some(Ok(()))) {
                     lock(&shared.dead).extend(self.lifetime[slot.index()].drain(..));
                 }
@@ -345,6 +379,23 @@ impl Worker<'_> {
             ));
         }
         Ok(())
+    }
+
+    /// Closes `slot`'s source (with `lingering` locked): on io_uring its
+    /// number's record, if any, lingers for whichever worker's source gets
+    /// the number next. The poller submits requests whenever it likes, so
+    /// whether the record survives is unsure.
+    fn close(&mut self, slot: Slot, lingering: &mut Vec<Lingering>) {
+        let fd = self.sources[slot.index()]
+            .as_ref()
+            .map(|source| source.ours.as_raw_fd());
+        self.sources[slot.index()] = None;
+        self.model.close(slot);
+        self.lifetime[slot.index()].clear();
+        if let Some(mut left) = fd.and_then(|fd| self.model.take_lingering(fd)) {
+            left.record = Record::Unsure;
+            lingering.push(left);
+        }
     }
 
     fn act(&mut self, slot: Slot, action: Action) -> Result<(), String> {

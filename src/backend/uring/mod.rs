@@ -62,11 +62,32 @@
 //!   fd number alone, so a reused number reads as registered until then.
 //!   A registration whose fd was already closed when the kernel got its
 //!   entry is dropped (the kernel answers `EBADF` asynchronously).
+//!   If the number was reused by then, the request watches (and holds
+//!   open) whatever file has it now, with the old token.
 //! - Regular files and directories, which epoll refuses with `EPERM`, are
-//!   reported ready once and then disarmed (their readiness never changes).
+//!   always ready: an edge request's first completion is its last, so it is
+//!   reported once and disarmed; level requests are re-armed and report
+//!   on every poll.
+//! - An event's flags are those of its completions, not of the fd when
+//!   `poll` runs: the kernel takes a completion's mask when the fd wakes
+//!   up, from the wake-up itself where the waker names what happened (a
+//!   socket's new data says `EPOLLIN | EPOLLPRI | EPOLLRDNORM |
+//!   EPOLLRDBAND`, so `is_priority()` with `PRIORITY` in the interest), and
+//!   the completion waits in the CQ; by the time a poll reads it the flags
+//!   may be stale. The kernel also watches `EPOLLRDHUP` whatever the
+//!   interest (`IO_POLL_UNMASK`), so a peer's shutdown reports
+//!   `is_read_closed()` to a `WRITABLE`-only registration.
+//! - A poll that fills its buffer stops reading the CQ, so a second
+//!   completion of an fd it reported waits for the next poll, which reports
+//!   the fd again (epoll keeps one ready entry per fd).
 //! - Dropping the ring makes the kernel queue task work to every thread
 //!   that ever submitted to it (to detach them), which interrupts a blocking
 //!   call there once with `EINTR`.
+//! - The kernel cancels the requests a thread submitted when that thread
+//!   exits (a registration made while a poll was blocked on another
+//!   thread is submitted by the registering thread). evq submits a
+//!   cancelled request again, so the registration keeps reporting, from
+//!   the poll that reads the cancellation on.
 //! - Completions of requests submitted by a thread other than the poller
 //!   (a registration made while a poll was blocked, or before the `Poll`
 //!   moved to another thread) run as task work on that thread: at its next
@@ -82,6 +103,8 @@
 //! - [`io_uring_setup(2)`](https://man7.org/linux/man-pages/man2/io_uring_setup.2.html)
 //!   (`IORING_SETUP_COOP_TASKRUN`, `IORING_SETUP_TASKRUN_FLAG`)
 
+#[cfg(test)]
+mod differences;
 mod registrations;
 mod ring;
 mod submission;
@@ -357,7 +380,15 @@ impl Selector {
                 sys::EBADF => {
                     state.registrations.remove(fd);
                 }
-                sys::ECANCELED => {}
+                // Not by evq (its removals change the generation first): the
+                // kernel cancels a thread's requests when the thread exits,
+                // and a registration submitted by a thread that has since
+                // exited would fall silent. Submit it again, from here.
+                sys::ECANCELED => {
+                    // Only fails when the SQ is full and cannot be
+                    // submitted; the registration then stays disarmed.
+                    let _ = self.arm(state, fd);
+                }
                 _ => report(registration, sys::EPOLLERR, reaps, events),
             }
             return;

@@ -2,6 +2,7 @@
 //! registered, with what, and which kernel request currently watches each.
 
 use crate::{Interest, Token, Trigger};
+use std::collections::HashMap;
 use std::os::fd::RawFd;
 
 /// Where a registration's poll request is.
@@ -39,27 +40,42 @@ pub(super) struct Registration {
     pub(super) slot: usize,
 }
 
-/// Registrations indexed by fd number (fds are small and dense).
+/// The fd numbers below which the record is a table indexed by number.
+/// Real fds are small and dense; a number above this (possible only with a
+/// raised `RLIMIT_NOFILE`, or a number that is not open at all, which the
+/// kernel answers with `EBADF` only when the request is submitted) goes to
+/// a map instead of growing the table to its size.
+const DENSE_FDS: usize = 1 << 16;
+
+/// Registrations indexed by fd number.
 #[derive(Debug, Default)]
 pub(super) struct Registrations {
     by_fd: Vec<Option<Registration>>,
+    sparse: HashMap<RawFd, Registration>,
 }
 
 impl Registrations {
     pub(super) fn get_mut(&mut self, fd: RawFd) -> Option<&mut Registration> {
-        self.by_fd.get_mut(usize::try_from(fd).ok()?)?.as_mut()
+        match dense_index(fd) {
+            Some(index) => self.by_fd.get_mut(index)?.as_mut(),
+            None => self.sparse.get_mut(&fd),
+        }
     }
 
     pub(super) fn contains(&self, fd: RawFd) -> bool {
-        usize::try_from(fd)
-            .ok()
-            .and_then(|index| self.by_fd.get(index))
-            .is_some_and(Option::is_some)
+        match dense_index(fd) {
+            Some(index) => self.by_fd.get(index).is_some_and(Option::is_some),
+            None => self.sparse.contains_key(&fd),
+        }
     }
 
     /// Stores `registration` for `fd` (which must be valid: non-negative).
     pub(super) fn insert(&mut self, fd: RawFd, registration: Registration) {
-        let index = usize::try_from(fd).expect("a valid fd is non-negative");
+        assert!(fd >= 0, "a valid fd is non-negative");
+        let Some(index) = dense_index(fd) else {
+            self.sparse.insert(fd, registration);
+            return;
+        };
         if index >= self.by_fd.len() {
             self.by_fd.resize_with(index + 1, || None);
         }
@@ -67,6 +83,14 @@ impl Registrations {
     }
 
     pub(super) fn remove(&mut self, fd: RawFd) -> Option<Registration> {
-        self.by_fd.get_mut(usize::try_from(fd).ok()?)?.take()
+        match dense_index(fd) {
+            Some(index) => self.by_fd.get_mut(index)?.take(),
+            None => self.sparse.remove(&fd),
+        }
     }
+}
+
+/// `fd`'s index in the table, if it belongs there.
+fn dense_index(fd: RawFd) -> Option<usize> {
+    usize::try_from(fd).ok().filter(|&index| index < DENSE_FDS)
 }

@@ -206,3 +206,31 @@ fn dropping_a_poll_interrupts_a_blocking_call_of_a_thread_that_submitted() {
     assert_eq!(ret, -1);
     assert_eq!(error.kind(), std::io::ErrorKind::Interrupted, "{error}");
 }
+
+/// Found by the model's `inputs` target on io_uring: registering a number
+/// that is not open (here `i32::MAX`) grew the record's table to that size
+/// (an 80 GiB allocation, and an abort). The number is accepted, as every
+/// registration is, and dropped when the kernel answers `EBADF`.
+#[test]
+fn registering_a_huge_fd_number_that_is_not_open_is_dropped_at_the_next_poll() {
+    use std::os::fd::BorrowedFd;
+    let mut poll = io_uring_poll();
+    let mut events = Events::with_capacity(8);
+    // SAFETY: the number only travels to the registry, which records it and
+    // passes it to the kernel; nothing reads, writes or closes through it.
+    let never_open = unsafe { BorrowedFd::borrow_raw(i32::MAX) };
+    let registry = poll.registry();
+    registry
+        .register(&never_open, Token(1), Interest::READABLE)
+        .unwrap();
+    assert!(matches!(
+        registry.register(&never_open, Token(1), Interest::READABLE),
+        Err(crate::Error::AlreadyRegistered { .. })
+    ));
+    poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+    assert!(events.is_empty());
+    assert!(matches!(
+        poll.registry().deregister(&never_open),
+        Err(crate::Error::NotRegistered { .. })
+    ));
+}
