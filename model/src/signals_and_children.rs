@@ -122,7 +122,7 @@ pub fn dispose_child(exit: &ChildExit, child: &mut Child) {
 /// each wait for the other.)
 static FORKS: RwLock<()> = RwLock::new(());
 
-/// Held for a whole run: see [`FORKS`].
+/// Held for a whole run: see `FORKS`.
 pub enum RunGuard {
     /// The run forks or is on io_uring: no other run meanwhile.
     Alone(RwLockWriteGuard<'static, ()>),
