@@ -14,11 +14,11 @@ mod util;
 
 use evq::net::TcpStream as EvqStream;
 use evq::{Error, Event, Events, Interest, Poll, Token, Trigger, Waker};
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::io::Read;
+use std::net::{Shutdown, TcpListener};
 use std::os::windows::io::AsRawSocket;
 use std::time::Duration;
-use util::{drain, expect_event, setup, tcp_pair, PATIENCE};
+use util::{drain, expect_event, of_token, send, setup, tcp_pair, PATIENCE};
 
 const T: Token = Token(7);
 
@@ -30,20 +30,12 @@ const QUIET: Duration = Duration::from_millis(100);
 /// The events for `token` of one poll that waits up to `QUIET`.
 fn quiet_poll(poll: &mut Poll, events: &mut Events, token: Token) -> Vec<Event> {
     poll.poll(events, Some(QUIET)).expect("poll");
-    events
-        .iter()
-        .filter(|e| e.token() == token)
-        .copied()
-        .collect()
+    of_token(events, token)
 }
 
 fn expect_silence(poll: &mut Poll, events: &mut Events, token: Token) {
     let got = quiet_poll(poll, events, token);
     assert!(got.is_empty(), "expected no event for {token:?}: {got:?}");
-}
-
-fn write(mut stream: &TcpStream, bytes: &[u8]) {
-    stream.write_all(bytes).expect("write");
 }
 
 #[test]
@@ -90,7 +82,7 @@ fn level_reports_on_every_poll_until_drained() {
     poll.registry()
         .register_with(&a, T, Interest::READABLE, Trigger::Level)
         .unwrap();
-    write(&b, b"data");
+    send(&b, b"data");
     assert!(expect_event(&mut poll, &mut events, T).is_readable());
     for _ in 0..3 {
         let got = quiet_poll(&mut poll, &mut events, T);
@@ -106,12 +98,12 @@ fn edge_on_a_std_socket_reports_each_condition_once_until_reregistered() {
     let (mut poll, mut events) = setup();
     let (a, b) = tcp_pair();
     poll.registry().register(&a, T, Interest::READABLE).unwrap();
-    write(&b, b"one");
+    send(&b, b"one");
     assert!(expect_event(&mut poll, &mut events, T).is_readable());
     // std's read does not tell evq it hit WouldBlock: no new event, even
     // for new data after draining.
     assert_eq!(drain(&a), b"one");
-    write(&b, b"two");
+    send(&b, b"two");
     expect_silence(&mut poll, &mut events, T);
     // reregister re-arms.
     poll.registry()
@@ -128,7 +120,7 @@ fn edge_on_an_evq_socket_is_rearmed_by_would_block() {
     let a = EvqStream::from_std(a);
     poll.registry().register(&a, T, Interest::READABLE).unwrap();
     for round in [&b"one"[..], b"two", b"three"] {
-        write(&b, round);
+        send(&b, round);
         assert!(expect_event(&mut poll, &mut events, T).is_readable());
         // Not drained yet: no second event for the same readiness.
         expect_silence(&mut poll, &mut events, T);
@@ -147,7 +139,7 @@ fn edge_keeps_directions_not_reported_armed() {
     let first = expect_event(&mut poll, &mut events, T);
     assert!(first.is_writable() && !first.is_readable(), "{first:?}");
     expect_silence(&mut poll, &mut events, T);
-    write(&b, b"x");
+    send(&b, b"x");
     let second = expect_event(&mut poll, &mut events, T);
     assert!(second.is_readable() && !second.is_writable(), "{second:?}");
 }
@@ -161,11 +153,11 @@ fn oneshots_report_once_until_reregistered() {
         poll.registry()
             .register_with(&a, T, Interest::READABLE, trigger)
             .unwrap();
-        write(&b, b"one");
+        send(&b, b"one");
         assert!(expect_event(&mut poll, &mut events, T).is_readable());
         // Disarmed, even after WouldBlock (that re-arms Edge only).
         assert_eq!(drain(&a), b"one");
-        write(&b, b"two");
+        send(&b, b"two");
         expect_silence(&mut poll, &mut events, T);
         poll.registry()
             .reregister_with(&a, Token(8), Interest::READABLE, trigger)
@@ -188,7 +180,7 @@ fn peer_shutdown_is_read_closed_and_reset_is_an_error() {
     assert!(!event.is_write_closed() && !event.is_error(), "{event:?}");
 
     // Unread data and a close: the peer resets the connection.
-    write(&a, b"unread");
+    send(&a, b"unread");
     let mut b = b;
     let mut byte = [0; 1];
     while b.read(&mut byte).is_err() {
@@ -239,8 +231,8 @@ fn a_deregistered_socket_reports_nothing_even_if_already_completed() {
     poll.registry()
         .register_with(&b, Token(2), Interest::READABLE, Trigger::Level)
         .unwrap();
-    write(&a_peer, b"a");
-    write(&b_peer, b"b");
+    send(&a_peer, b"a");
+    send(&b_peer, b"b");
     let first = expect_event(&mut poll, &mut one, Token(1));
     assert!(first.is_readable());
     poll.registry().deregister(&a).unwrap();
@@ -269,7 +261,7 @@ fn a_socket_registered_while_a_poll_is_blocked_is_reported_by_that_poll() {
     let (mut poll, mut events) = setup();
     let registry = poll.registry().try_clone().unwrap();
     let (a, b) = tcp_pair();
-    write(&b, b"ready");
+    send(&b, b"ready");
     std::thread::scope(|s| {
         let blocked = s.spawn(move || {
             poll.poll(&mut events, Some(PATIENCE)).unwrap();
@@ -312,7 +304,7 @@ fn dropping_a_poll_with_requests_in_flight_leaves_the_sockets_usable() {
     for _ in 0..3 {
         let (mut poll, mut events) = setup();
         poll.registry().register(&a, T, Interest::READABLE).unwrap();
-        write(&b, b"x");
+        send(&b, b"x");
         expect_event(&mut poll, &mut events, T);
         drop(poll);
         assert_eq!(drain(&a), b"x");
@@ -333,14 +325,14 @@ fn would_block_rearms_the_sockets_registrations_in_every_poll() {
         .register(&a, T, Interest::READABLE)
         .unwrap();
     for round in [&b"one"[..], b"two"] {
-        write(&b, round);
+        send(&b, round);
         expect_event(&mut first, &mut first_events, T);
         expect_event(&mut second, &mut second_events, T);
         assert_eq!(drain(&a), round);
     }
     // Deregistered from one poll, still re-armed in the other.
     first.registry().deregister(&a).unwrap();
-    write(&b, b"three");
+    send(&b, b"three");
     expect_event(&mut second, &mut second_events, T);
     expect_silence(&mut first, &mut first_events, T);
 }
@@ -366,7 +358,7 @@ fn registrations_churning_on_other_threads_while_polling_report_only_their_own_t
                         registry
                             .register_with(&a, token, Interest::READABLE, Trigger::Level)
                             .unwrap();
-                        write(&b, b"x");
+                        send(&b, b"x");
                         if round % 2 == 0 {
                             registry.reregister(&a, token, Interest::WRITABLE).unwrap();
                         }

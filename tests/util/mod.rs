@@ -44,8 +44,17 @@ pub fn setup() -> (Poll, Events) {
 
 /// The events a non-blocking poll reports for `token`.
 pub fn reported(poll: &mut Poll, events: &mut Events, token: Token) -> Vec<Event> {
-    let all = poll_now(poll, events);
-    all.into_iter().filter(|e| e.token() == token).collect()
+    poll.poll(events, Some(Duration::ZERO)).expect("poll");
+    of_token(events, token)
+}
+
+/// The events in `events` (the last poll's) for `token`.
+pub fn of_token(events: &Events, token: Token) -> Vec<Event> {
+    events
+        .iter()
+        .filter(|e| e.token() == token)
+        .copied()
+        .collect()
 }
 
 /// The events for `token` of the first poll that reports any, where the
@@ -65,11 +74,7 @@ pub fn reported_when_ready(poll: &mut Poll, events: &mut Events, token: Token) -
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             poll.poll(events, Some(left)).expect("poll");
-            let got: Vec<Event> = events
-                .iter()
-                .filter(|e| e.token() == token)
-                .copied()
-                .collect();
+            let got = of_token(events, token);
             if !got.is_empty() || left.is_zero() {
                 return got;
             }

@@ -29,9 +29,13 @@ pub fn stream_pair() -> (Stream, Stream) {
     (Stream::from_std(client), Stream::from_std(server))
 }
 
-/// Writes all of `bytes` to `peer` (which has room for them), making the
-/// other end readable.
-pub fn send(peer: &Stream, bytes: &[u8]) {
+/// Writes all of `bytes` to `peer` (a [`Stream`] or any socket written
+/// through a shared reference, which has room for them), making the other
+/// end readable.
+pub fn send<W: ?Sized>(peer: &W, bytes: &[u8])
+where
+    for<'a> &'a W: Write,
+{
     let mut writer = peer;
     writer.write_all(bytes).expect("write to the stream's peer");
 }
